@@ -1,0 +1,2 @@
+//! Phoenix: a PID-1 init and process supervisor.
+pub mod unit;

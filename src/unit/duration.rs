@@ -1,0 +1,123 @@
+//! Human durations as units and flags write them: `"250ms"`, `"5s"`, `"2m"`, `"1h"`, and
+//! sums such as `"1m30s"`. A bare number is an error: `timeout = 10` could mean seconds or
+//! milliseconds, and guessing wrong is worse than asking.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a duration could not be parsed; keeps the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseDurationError {
+    pub input: String,
+}
+
+impl fmt::Display for ParseDurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid duration '{}': expected a number with a unit, like \"250ms\", \"5s\", \"2m\", \"1h\" or \"1m30s\"",
+            self.input
+        )
+    }
+}
+
+impl std::error::Error for ParseDurationError {}
+
+/// Parses `"250ms"`, `"5s"`, `"2m"`, `"1h"`, `"1d"`, `"1.5s"` and sums like `"1h30m"`.
+pub fn parse_duration(input: &str) -> Result<Duration, ParseDurationError> {
+    let error = || ParseDurationError {
+        input: input.to_string(),
+    };
+    let mut rest = input.trim();
+    if rest.is_empty() {
+        return Err(error());
+    }
+    let mut total = Duration::ZERO;
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(error)?;
+        let (number, after) = rest.split_at(number_end);
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_end);
+        let value: f64 = number.parse().map_err(|_| error())?;
+        let scale = unit_seconds(unit.trim()).ok_or_else(error)?;
+        let part = Duration::try_from_secs_f64(value * scale).map_err(|_| error())?;
+        total = total.checked_add(part).ok_or_else(error)?;
+        rest = after.trim_start();
+    }
+    Ok(total)
+}
+
+fn unit_seconds(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ms" => 0.001,
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return None,
+    })
+}
+
+/// Formats a duration the way it is written in units: `250ms`, `5s`, `2m`, `1h30m`.
+pub fn format_duration(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis == 0 {
+        return "0s".to_string();
+    }
+    if millis % 1000 != 0 {
+        return format!("{millis}ms");
+    }
+    let mut seconds = millis / 1000;
+    let mut out = String::new();
+    for (unit, size) in [("h", 3600), ("m", 60), ("s", 1)] {
+        if seconds >= size {
+            out.push_str(&format!("{}{unit}", seconds / size));
+            seconds %= size;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_each_unit() {
+        for (input, expected) in [
+            ("250ms", Duration::from_millis(250)),
+            ("5s", Duration::from_secs(5)),
+            ("2m", Duration::from_secs(120)),
+            ("1h", Duration::from_secs(3600)),
+            ("1d", Duration::from_secs(86400)),
+            ("1.5s", Duration::from_millis(1500)),
+            ("1m30s", Duration::from_secs(90)),
+            ("1h 30m", Duration::from_secs(5400)),
+            ("0s", Duration::ZERO),
+            (" 10s ", Duration::from_secs(10)),
+        ] {
+            assert_eq!(parse_duration(input), Ok(expected), "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_bare_numbers_and_unknown_units() {
+        for input in ["", "10", "5 parsecs", "s", "ms5", "-1s", "1.2.3s", "5S", "1e400s"] {
+            let error = parse_duration(input).unwrap_err();
+            assert_eq!(error.input, input);
+            assert!(error.to_string().contains("expected a number with a unit"));
+        }
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for input in ["250ms", "5s", "2m", "1h", "1h30m", "1m5s", "0s"] {
+            let duration = parse_duration(input).unwrap();
+            assert_eq!(format_duration(duration), input);
+        }
+    }
+}
