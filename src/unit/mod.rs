@@ -1,8 +1,19 @@
 //! What a service is: its unit, read from TOML files and s6-style directories, plus the
-//! small value types units are written in (durations, signals). Pure: no system calls.
+//! small value types units are written in (durations, signals). Pure: no system calls
+//! beyond reading the services directory.
 
 pub mod duration;
+pub mod error;
+pub mod model;
+pub mod parse;
 pub mod signal;
+pub mod value;
 
 pub use duration::{ParseDurationError, format_duration, parse_duration};
+pub use error::UnitError;
+pub use model::{
+    Command, EnvironmentFile, Kind, OnExhausted, RestartConfig, RestartPolicy, S6Extras,
+    StopConfig, StopMode, Unit, is_valid_name,
+};
+pub use parse::parse_unit;
 pub use signal::{ParseSignalError, Signal};
