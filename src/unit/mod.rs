@@ -6,6 +6,7 @@ pub mod duration;
 pub mod error;
 pub mod model;
 pub mod parse;
+pub mod s6dir;
 pub mod signal;
 pub mod value;
 
