@@ -4,6 +4,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod graph;
 pub mod model;
 pub mod parse;
 pub mod s6dir;
