@@ -5,6 +5,7 @@
 pub mod duration;
 pub mod error;
 pub mod graph;
+pub mod load;
 pub mod model;
 pub mod parse;
 pub mod s6dir;
