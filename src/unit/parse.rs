@@ -526,7 +526,7 @@ mode = "process"
 
     #[test]
     fn umask_must_be_octal_and_at_most_0777() {
-        for bad in ["\"0999\"", "\"01000\"", "\"\"", "18"] {
+        for bad in ["\"0999\"", "\"01000\"", "\"\"", "\"+22\"", "18"] {
             let error = parse_error(&format!("command = \"x\"\numask = {bad}\n"));
             assert_eq!((error.line, error.column), (Some(2), Some(9)), "{error}");
         }

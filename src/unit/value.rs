@@ -134,9 +134,10 @@ pub struct Umask(pub u32);
 impl<'de> Deserialize<'de> for Umask {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         checked(deserializer, |text: String| {
+            let is_octal = !text.is_empty() && text.chars().all(|c| c.is_digit(8));
             u32::from_str_radix(&text, 8)
                 .ok()
-                .filter(|mask| *mask <= 0o777 && !text.is_empty())
+                .filter(|mask| is_octal && *mask <= 0o777)
                 .map(Umask)
                 .ok_or_else(|| {
                     format!("invalid umask '{text}': expected an octal string from \"0000\" to \"0777\", like \"0022\"")
