@@ -304,7 +304,7 @@ mod tests {
         let error = &report.invalid[0].1;
         assert_eq!(error.path, bad);
         assert_eq!((error.line, error.column), (Some(3), Some(1)));
-        assert_eq!(report.errors, [error.clone()]);
+        assert_eq!(report.errors, std::slice::from_ref(error));
     }
 
     #[test]
