@@ -2,6 +2,8 @@
 //! small value types units are written in (durations, signals). Pure: no system calls
 //! beyond reading the services directory; nothing here runs, signals or waits.
 
+#[cfg(test)]
+mod checks;
 pub mod duration;
 pub mod error;
 pub mod graph;
