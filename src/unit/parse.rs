@@ -603,5 +603,8 @@ mode = "process"
     fn syntax_errors_are_located() {
         let error = parse_error("command = \"x\"\nenabled = yes\n");
         assert_eq!(error.line, Some(2), "{error}");
+        assert!(!error.message.contains('\n'), "{error:?}");
+        let error = parse_error("command = \"x\n");
+        assert!(!error.message.contains('\n'), "{error:?}");
     }
 }

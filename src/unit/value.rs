@@ -293,3 +293,47 @@ impl<'de> Deserialize<'de> for MaxFailures {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Probe {
+        duration: Option<DurationValue>,
+        signal: Option<SignalValue>,
+    }
+
+    fn probe(text: &str) -> Result<Probe, String> {
+        toml::from_str(text).map_err(|error: toml::de::Error| error.message().to_string())
+    }
+
+    #[test]
+    fn durations_are_strings_with_units() {
+        let parsed = probe("duration = \"1m30s\"").unwrap();
+        assert_eq!(
+            parsed.duration,
+            Some(DurationValue(Duration::from_secs(90)))
+        );
+        for bare in ["duration = 10", "duration = 1.5"] {
+            let error = probe(bare).unwrap_err();
+            assert!(error.contains("a bare number is ambiguous"), "{error}");
+        }
+        let error = probe("duration = true").unwrap_err();
+        assert!(error.contains("expected a duration string"), "{error}");
+    }
+
+    #[test]
+    fn signals_are_names_or_numbers() {
+        assert_eq!(
+            probe("signal = 9").unwrap().signal,
+            Some(SignalValue(Signal::KILL))
+        );
+        assert_eq!(
+            probe("signal = \"SIGUSR1\"").unwrap().signal,
+            Some(SignalValue(Signal::USR1))
+        );
+        let error = probe("signal = 99").unwrap_err();
+        assert!(error.contains("invalid signal '99'"), "{error}");
+    }
+}
