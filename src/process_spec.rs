@@ -23,6 +23,22 @@ pub struct ProcessSpec {
     pub environment: Vec<(String, Option<String>)>,
     pub working_directory: Option<PathBuf>,
     pub placement: Placement,
+    /// Files of `KEY=VALUE` lines read at each spawn, applied before `environment`.
+    pub environment_files: Vec<EnvironmentFileSpec>,
+    /// Run as this user (name or numeric id): its uid, its primary group unless `group` is
+    /// set, and its supplementary groups from the group database.
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub umask: Option<u32>,
+    /// Services get `/dev/null`; tini mode passes Phoenix's stdin through.
+    pub stdin_null: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvironmentFileSpec {
+    pub path: PathBuf,
+    /// A missing optional file is skipped silently (systemd's leading `-`).
+    pub optional: bool,
 }
 
 impl ProcessSpec {
@@ -33,6 +49,11 @@ impl ProcessSpec {
             environment: Vec::new(),
             working_directory: None,
             placement,
+            environment_files: Vec::new(),
+            user: None,
+            group: None,
+            umask: None,
+            stdin_null: false,
         }
     }
 }
