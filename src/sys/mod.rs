@@ -4,6 +4,7 @@
 
 pub mod credentials;
 pub mod degraded;
+pub mod environment;
 pub mod process;
 pub mod reap;
 pub mod signals;
