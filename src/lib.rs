@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod core;
+pub mod envfile;
 pub mod event_loop;
 pub mod exit_status;
 pub mod init;
