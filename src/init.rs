@@ -27,7 +27,9 @@ pub struct InitConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Starting,
-    Running { pid: Pid },
+    Running {
+        pid: Pid,
+    },
     /// The command is gone; `leftovers` takes it from here.
     Finished,
 }
@@ -41,11 +43,19 @@ pub struct Init {
 impl Init {
     pub fn new(config: InitConfig) -> Init {
         let leftovers = Leftovers::new(config.grace);
-        Init { config, phase: Phase::Starting, leftovers }
+        Init {
+            config,
+            phase: Phase::Starting,
+            leftovers,
+        }
     }
 
     fn forward(&self, pid: Pid, signal: Signal) -> Vec<Action> {
-        let target = if self.config.signal_group { Target::Group(pid) } else { Target::Process(pid) };
+        let target = if self.config.signal_group {
+            Target::Group(pid)
+        } else {
+            Target::Process(pid)
+        };
         log::debug!("{}: forwarding {signal}", self.config.spec.name);
         vec![Action::Signal { target, signal }]
     }
@@ -91,7 +101,9 @@ impl Core for Init {
                 }
                 Vec::new()
             }
-            (Event::Drained { children_remain }, _) => self.leftovers.on_drained(children_remain, now),
+            (Event::Drained { children_remain }, _) => {
+                self.leftovers.on_drained(children_remain, now)
+            }
             (Event::TimerFired { timer }, _) => self.leftovers.on_timer(timer, now),
             (Event::Signal { signal, from_self }, Phase::Running { pid }) => {
                 if signal == Signal::CHLD || (from_self && signal == Signal::PIPE) {
@@ -234,7 +246,12 @@ mod tests {
                 deadline
             }
         );
-        let actions = init.step(Event::TimerFired { timer: crate::shutdown::GRACE_TIMER }, deadline);
+        let actions = init.step(
+            Event::TimerFired {
+                timer: crate::shutdown::GRACE_TIMER,
+            },
+            deadline,
+        );
         assert_eq!(
             actions[0],
             Action::Signal {

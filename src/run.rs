@@ -24,7 +24,11 @@ const SYSTEM_SERVICES: &str = "/etc/phoenix/services.d";
 /// The services directory: `--services`, `$PHOENIX_SERVICES` (both in `options`), else
 /// `/etc/phoenix/services.d` when it exists.
 pub fn services_dir(options: &Options) -> Option<PathBuf> {
-    options.services.clone().or_else(|| Path::new(SYSTEM_SERVICES).is_dir().then(|| PathBuf::from(SYSTEM_SERVICES)))
+    options.services.clone().or_else(|| {
+        Path::new(SYSTEM_SERVICES)
+            .is_dir()
+            .then(|| PathBuf::from(SYSTEM_SERVICES))
+    })
 }
 
 /// Runs Phoenix; returns its exit code. Never returns on a broken loop: that degrades.
@@ -54,7 +58,10 @@ pub fn run(options: Options) -> u8 {
         Some(dir) => {
             let state_file = state_dir(&settings).join("state.json");
             let supervisor = supervisor(&options, settings, &dir, &state_file);
-            host = Host { services_dir: Some(dir), state_file: Some(state_file) };
+            host = Host {
+                services_dir: Some(dir),
+                state_file: Some(state_file),
+            };
             Box::new(supervisor)
         }
     };
@@ -71,7 +78,12 @@ pub fn run(options: Options) -> u8 {
     }
 }
 
-fn supervisor(options: &Options, mut settings: Settings, dir: &Path, state_file: &Path) -> Supervisor {
+fn supervisor(
+    options: &Options,
+    mut settings: Settings,
+    dir: &Path,
+    state_file: &Path,
+) -> Supervisor {
     let report = load_dir(dir);
     log_load_report(dir, &report);
     if let Some(grace) = options.grace {
@@ -88,7 +100,12 @@ fn supervisor(options: &Options, mut settings: Settings, dir: &Path, state_file:
 }
 
 fn log_load_report(dir: &Path, report: &LoadReport) {
-    log::info!("{}: {} unit(s) loaded, {} invalid", dir.display(), report.units.len(), report.invalid.len());
+    log::info!(
+        "{}: {} unit(s) loaded, {} invalid",
+        dir.display(),
+        report.units.len(),
+        report.invalid.len()
+    );
     for warning in &report.warnings {
         log::warn!("{warning}");
     }
@@ -101,7 +118,8 @@ fn load_settings(options: &Options) -> Result<Settings, String> {
         None if Path::new(SYSTEM_CONFIG).is_file() => PathBuf::from(SYSTEM_CONFIG),
         None => return Ok(Settings::default()),
     };
-    let text = std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
     parse_settings(&path, &text).map_err(|error| error.to_string())
 }
 
@@ -137,7 +155,11 @@ fn check(options: &Options, services: Option<&Path>) -> u8 {
             }
             problems += report.errors.len();
             if problems == 0 {
-                println!("{}: {} unit(s), all valid", dir.display(), report.units.len());
+                println!(
+                    "{}: {} unit(s), all valid",
+                    dir.display(),
+                    report.units.len()
+                );
             }
         }
         None if problems == 0 => println!("settings valid, no services directory"),
@@ -167,7 +189,9 @@ fn set_process_attributes(options: &Options) {
         return;
     }
     if !options.subreaper {
-        log::warn!("not running as PID 1: registering as a child subreaper so orphans are still reaped");
+        log::warn!(
+            "not running as PID 1: registering as a child subreaper so orphans are still reaped"
+        );
     }
     if let Err(error) = process::set_child_subreaper() {
         log::warn!("unable to register as a child subreaper, orphans will not be reaped: {error}");

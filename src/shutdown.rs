@@ -34,7 +34,11 @@ pub struct Leftovers {
 
 impl Leftovers {
     pub fn new(grace: Duration) -> Leftovers {
-        Leftovers { phase: Phase::Idle, code: 0, grace }
+        Leftovers {
+            phase: Phase::Idle,
+            code: 0,
+            grace,
+        }
     }
 
     pub fn is_active(&self) -> bool {
@@ -56,12 +60,24 @@ impl Leftovers {
                 vec![Action::Exit { code: self.code }]
             }
             Phase::Pending => {
-                log::info!("ending leftover processes (SIGTERM, SIGKILL after {})", crate::unit::format_duration(self.grace));
+                log::info!(
+                    "ending leftover processes (SIGTERM, SIGKILL after {})",
+                    crate::unit::format_duration(self.grace)
+                );
                 self.phase = Phase::Terminating;
                 vec![
-                    Action::Signal { target: Target::Everything, signal: Signal::TERM },
-                    Action::Signal { target: Target::Everything, signal: Signal::CONT },
-                    Action::ArmTimer { timer: GRACE_TIMER, deadline: now + self.grace },
+                    Action::Signal {
+                        target: Target::Everything,
+                        signal: Signal::TERM,
+                    },
+                    Action::Signal {
+                        target: Target::Everything,
+                        signal: Signal::CONT,
+                    },
+                    Action::ArmTimer {
+                        timer: GRACE_TIMER,
+                        deadline: now + self.grace,
+                    },
                 ]
             }
             _ => Vec::new(),
@@ -91,8 +107,14 @@ impl Leftovers {
         self.phase = Phase::Killing;
         vec![
             Action::CancelTimer { timer: GRACE_TIMER },
-            Action::Signal { target: Target::Everything, signal: Signal::KILL },
-            Action::ArmTimer { timer: FINAL_TIMER, deadline: now + AFTER_KILL },
+            Action::Signal {
+                target: Target::Everything,
+                signal: Signal::KILL,
+            },
+            Action::ArmTimer {
+                timer: FINAL_TIMER,
+                deadline: now + AFTER_KILL,
+            },
         ]
     }
 }

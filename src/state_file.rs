@@ -34,8 +34,13 @@ struct StoredService {
 #[serde(tag = "state", rename_all = "kebab-case")]
 enum StoredCircuit {
     Closed,
-    Open { until_unix_ms: u64, cooldown_ms: u64 },
-    HalfOpen { cooldown_ms: u64 },
+    Open {
+        until_unix_ms: u64,
+        cooldown_ms: u64,
+    },
+    HalfOpen {
+        cooldown_ms: u64,
+    },
 }
 
 /// Converts between the monotonic clock and the wall clock at one moment.
@@ -46,15 +51,21 @@ struct Clocks {
 
 impl Clocks {
     fn now() -> Clocks {
-        let wall_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-        Clocks { instant: Instant::now(), wall_ms }
+        let wall_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Clocks {
+            instant: Instant::now(),
+            wall_ms,
+        }
     }
 
     fn to_wall(&self, at: Instant) -> u64 {
         if at >= self.instant {
             self.wall_ms + (at - self.instant).as_millis() as u64
         } else {
-            self.wall_ms.saturating_sub((self.instant - at).as_millis() as u64)
+            self.wall_ms
+                .saturating_sub((self.instant - at).as_millis() as u64)
         }
     }
 
@@ -70,7 +81,10 @@ impl Clocks {
 
 pub fn save(path: &Path, records: &[ServiceRecord]) {
     let clocks = Clocks::now();
-    let file = StateFile { version: VERSION, services: records.iter().map(|r| store(r, &clocks)).collect() };
+    let file = StateFile {
+        version: VERSION,
+        services: records.iter().map(|r| store(r, &clocks)).collect(),
+    };
     if let Err(error) = write_atomically(path, &file) {
         log::warn!("unable to save state to {}: {error}", path.display());
     }
@@ -101,10 +115,17 @@ pub fn load(path: &Path) -> Vec<ServiceRecord> {
     match serde_json::from_slice::<StateFile>(&text) {
         Ok(file) if file.version == VERSION => {
             let clocks = Clocks::now();
-            file.services.into_iter().map(|s| restore(s, &clocks)).collect()
+            file.services
+                .into_iter()
+                .map(|s| restore(s, &clocks))
+                .collect()
         }
         Ok(file) => {
-            log::warn!("ignoring state in {}: unknown version {}", path.display(), file.version);
+            log::warn!(
+                "ignoring state in {}: unknown version {}",
+                path.display(),
+                file.version
+            );
             Vec::new()
         }
         Err(error) => {
@@ -117,16 +138,23 @@ pub fn load(path: &Path) -> Vec<ServiceRecord> {
 fn store(record: &ServiceRecord, clocks: &Clocks) -> StoredService {
     let circuit = match record.circuit {
         Circuit::Closed => StoredCircuit::Closed,
-        Circuit::Open { until, cooldown } => {
-            StoredCircuit::Open { until_unix_ms: clocks.to_wall(until), cooldown_ms: cooldown.as_millis() as u64 }
-        }
-        Circuit::HalfOpen { cooldown } => StoredCircuit::HalfOpen { cooldown_ms: cooldown.as_millis() as u64 },
+        Circuit::Open { until, cooldown } => StoredCircuit::Open {
+            until_unix_ms: clocks.to_wall(until),
+            cooldown_ms: cooldown.as_millis() as u64,
+        },
+        Circuit::HalfOpen { cooldown } => StoredCircuit::HalfOpen {
+            cooldown_ms: cooldown.as_millis() as u64,
+        },
     };
     StoredService {
         name: record.name.clone(),
         restarts: record.restarts,
         consecutive: record.consecutive,
-        failures_unix_ms: record.failures.iter().map(|&at| clocks.to_wall(at)).collect(),
+        failures_unix_ms: record
+            .failures
+            .iter()
+            .map(|&at| clocks.to_wall(at))
+            .collect(),
         circuit,
         failed: record.failed,
     }
@@ -135,17 +163,26 @@ fn store(record: &ServiceRecord, clocks: &Clocks) -> StoredService {
 fn restore(stored: StoredService, clocks: &Clocks) -> ServiceRecord {
     let circuit = match stored.circuit {
         StoredCircuit::Closed => Circuit::Closed,
-        StoredCircuit::Open { until_unix_ms, cooldown_ms } => Circuit::Open {
+        StoredCircuit::Open {
+            until_unix_ms,
+            cooldown_ms,
+        } => Circuit::Open {
             until: clocks.to_instant(until_unix_ms),
             cooldown: Duration::from_millis(cooldown_ms),
         },
-        StoredCircuit::HalfOpen { cooldown_ms } => Circuit::HalfOpen { cooldown: Duration::from_millis(cooldown_ms) },
+        StoredCircuit::HalfOpen { cooldown_ms } => Circuit::HalfOpen {
+            cooldown: Duration::from_millis(cooldown_ms),
+        },
     };
     ServiceRecord {
         name: stored.name,
         restarts: stored.restarts,
         consecutive: stored.consecutive,
-        failures: stored.failures_unix_ms.iter().map(|&ms| clocks.to_instant(ms)).collect(),
+        failures: stored
+            .failures_unix_ms
+            .iter()
+            .map(|&ms| clocks.to_instant(ms))
+            .collect(),
         circuit,
         failed: stored.failed,
     }
@@ -165,16 +202,22 @@ mod tests {
             restarts: 4,
             consecutive: 2,
             failures: vec![now],
-            circuit: Circuit::Open { until: now + Duration::from_secs(60), cooldown: Duration::from_secs(60) },
+            circuit: Circuit::Open {
+                until: now + Duration::from_secs(60),
+                cooldown: Duration::from_secs(60),
+            },
             failed: false,
         };
         save(&path, std::slice::from_ref(&record));
         let loaded = load(&path);
         assert_eq!(loaded.len(), 1);
         assert_eq!((loaded[0].restarts, loaded[0].consecutive), (4, 2));
-        let Circuit::Open { until, cooldown } = loaded[0].circuit else { panic!() };
+        let Circuit::Open { until, cooldown } = loaded[0].circuit else {
+            panic!()
+        };
         assert_eq!(cooldown, Duration::from_secs(60));
-        let drift = until.max(now + Duration::from_secs(60)) - until.min(now + Duration::from_secs(60));
+        let drift =
+            until.max(now + Duration::from_secs(60)) - until.min(now + Duration::from_secs(60));
         assert!(drift < Duration::from_millis(50), "{drift:?}");
     }
 

@@ -12,9 +12,14 @@ use crate::unit::RestartConfig;
 pub enum Circuit {
     Closed,
     /// No restarts until `until`; `cooldown` is the length of this opening.
-    Open { until: Instant, cooldown: Duration },
+    Open {
+        until: Instant,
+        cooldown: Duration,
+    },
     /// One trial run is on; surviving `reset-after` closes the circuit.
-    HalfOpen { cooldown: Duration },
+    HalfOpen {
+        cooldown: Duration,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -28,13 +33,21 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Budget {
-        Budget { failures: VecDeque::new(), consecutive: 0, circuit: Circuit::Closed }
+        Budget {
+            failures: VecDeque::new(),
+            consecutive: 0,
+            circuit: Circuit::Closed,
+        }
     }
 }
 
 impl Budget {
     pub fn restore(failures: Vec<Instant>, consecutive: u32, circuit: Circuit) -> Budget {
-        Budget { failures: failures.into(), consecutive, circuit }
+        Budget {
+            failures: failures.into(),
+            consecutive,
+            circuit,
+        }
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &Instant> {
@@ -51,11 +64,18 @@ impl Budget {
 
     /// Failures still inside the window at `now`.
     pub fn failures_in_window(&self, config: &RestartConfig, now: Instant) -> usize {
-        self.failures.iter().filter(|&&at| now.saturating_duration_since(at) < config.window).count()
+        self.failures
+            .iter()
+            .filter(|&&at| now.saturating_duration_since(at) < config.window)
+            .count()
     }
 
     fn prune(&mut self, config: &RestartConfig, now: Instant) {
-        while self.failures.front().is_some_and(|&at| now.saturating_duration_since(at) >= config.window) {
+        while self
+            .failures
+            .front()
+            .is_some_and(|&at| now.saturating_duration_since(at) >= config.window)
+        {
             self.failures.pop_front();
         }
     }
@@ -160,9 +180,15 @@ mod tests {
         let mut budget = Budget::default();
         budget.record_failure(&config, Instant::now());
         assert_eq!(budget.restart_delay(&config, true, "web"), Duration::ZERO);
-        assert_eq!(budget.restart_delay(&config, false, "web"), Duration::from_secs(1));
+        assert_eq!(
+            budget.restart_delay(&config, false, "web"),
+            Duration::from_secs(1)
+        );
         budget.record_failure(&config, Instant::now());
-        assert_eq!(budget.restart_delay(&config, true, "web"), Duration::from_secs(2));
+        assert_eq!(
+            budget.restart_delay(&config, true, "web"),
+            Duration::from_secs(2)
+        );
     }
 
     #[test]
@@ -170,12 +196,21 @@ mod tests {
         let config = config();
         let now = Instant::now();
         let mut budget = Budget::default();
-        assert_eq!(budget.open_circuit(&config, now), now + Duration::from_secs(10));
+        assert_eq!(
+            budget.open_circuit(&config, now),
+            now + Duration::from_secs(10)
+        );
         budget.half_open();
         assert!(budget.is_trial());
-        assert_eq!(budget.open_circuit(&config, now), now + Duration::from_secs(20));
+        assert_eq!(
+            budget.open_circuit(&config, now),
+            now + Duration::from_secs(20)
+        );
         budget.half_open();
-        assert_eq!(budget.open_circuit(&config, now), now + Duration::from_secs(25));
+        assert_eq!(
+            budget.open_circuit(&config, now),
+            now + Duration::from_secs(25)
+        );
         budget.close_circuit();
         assert_eq!(budget.circuit, Circuit::Closed);
         assert_eq!(budget.consecutive, 0);

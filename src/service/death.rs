@@ -30,24 +30,45 @@ pub struct Death {
 
 impl Death {
     pub fn describe(&self) -> String {
-        if self.reason.is_empty() { self.status.to_string() } else { format!("{}, {}", self.status, self.reason) }
+        if self.reason.is_empty() {
+            self.status.to_string()
+        } else {
+            format!("{}, {}", self.status, self.reason)
+        }
     }
 }
 
-pub fn classify(unit: &Unit, status: ExitStatus, uptime: Duration, stopping: bool, now: Instant) -> Death {
-    let listed = matches!(status, ExitStatus::Code(code) if unit.restart.success_exit_codes.contains(&code));
+pub fn classify(
+    unit: &Unit,
+    status: ExitStatus,
+    uptime: Duration,
+    stopping: bool,
+    now: Instant,
+) -> Death {
+    let listed =
+        matches!(status, ExitStatus::Code(code) if unit.restart.success_exit_codes.contains(&code));
     let too_soon = unit.kind == Kind::Daemon && uptime < unit.restart.min_uptime;
     let (verdict, reason) = if stopping {
         (Verdict::Success, "stopped".to_string())
     } else if listed && too_soon {
-        let reason = format!("after {}, before min-uptime {}", format_millis(uptime), format_duration(unit.restart.min_uptime));
+        let reason = format!(
+            "after {}, before min-uptime {}",
+            format_millis(uptime),
+            format_duration(unit.restart.min_uptime)
+        );
         (Verdict::Failure, reason)
     } else if listed {
         (Verdict::Success, String::new())
     } else {
         (Verdict::Failure, String::new())
     };
-    Death { at: now, status, uptime, verdict, reason }
+    Death {
+        at: now,
+        status,
+        uptime,
+        verdict,
+        reason,
+    }
 }
 
 fn format_millis(duration: Duration) -> String {

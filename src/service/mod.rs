@@ -167,8 +167,13 @@ impl Service {
         self.next_attempt = None;
         self.set_state(State::Starting, detail);
         vec![
-            Action::CancelTimer { timer: self.timer(TimerKind::Restart) },
-            Action::Spawn { token: spawn_token(self.index, false), spec: spec::process_spec(self) },
+            Action::CancelTimer {
+                timer: self.timer(TimerKind::Restart),
+            },
+            Action::Spawn {
+                token: spawn_token(self.index, false),
+                spec: spec::process_spec(self),
+            },
         ]
     }
 
@@ -192,7 +197,10 @@ impl Service {
         self.set_state(State::Running, &format!("pid {pid}"));
         if self.budget.is_trial() {
             let deadline = now + self.unit.restart.reset_after;
-            return vec![Action::ArmTimer { timer: self.timer(TimerKind::TrialReset), deadline }];
+            return vec![Action::ArmTimer {
+                timer: self.timer(TimerKind::TrialReset),
+                deadline,
+            }];
         }
         Vec::new()
     }
@@ -201,25 +209,40 @@ impl Service {
         log::error!("unable to spawn '{}': {}", self.unit.name, error.message);
         self.started_at = None;
         let status = ExitStatus::Code(error.exit_code());
-        let death = Death { at: now, status, uptime: Duration::ZERO, verdict: Verdict::Failure, reason: error.message.clone() };
+        let death = Death {
+            at: now,
+            status,
+            uptime: Duration::ZERO,
+            verdict: Verdict::Failure,
+            reason: error.message.clone(),
+        };
         self.judge(death, now)
     }
 
     /// The program exited (or was killed).
     pub fn on_exit(&mut self, status: ExitStatus, now: Instant) -> Vec<Action> {
         self.pid = None;
-        let uptime = self.started_at.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        let uptime = self
+            .started_at
+            .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         self.started_at = None;
         let death = death::classify(&self.unit, status, uptime, self.stop_intent.is_some(), now);
         let mut actions = vec![
-            Action::CancelTimer { timer: self.timer(TimerKind::StopKill) },
-            Action::CancelTimer { timer: self.timer(TimerKind::TrialReset) },
+            Action::CancelTimer {
+                timer: self.timer(TimerKind::StopKill),
+            },
+            Action::CancelTimer {
+                timer: self.timer(TimerKind::TrialReset),
+            },
         ];
         match spec::finish_spec(self, status).filter(|_| !self.hold) {
             Some(finish) => {
                 self.pending = Some(death);
                 self.set_state(State::Stopping, &format!("{status}, running finish"));
-                actions.push(Action::Spawn { token: spawn_token(self.index, true), spec: finish });
+                actions.push(Action::Spawn {
+                    token: spawn_token(self.index, true),
+                    spec: finish,
+                });
             }
             None => actions.extend(self.judge(death, now)),
         }
@@ -229,23 +252,34 @@ impl Service {
     pub fn on_finish_spawned(&mut self, pid: Pid, now: Instant) -> Vec<Action> {
         self.finish_pid = Some(pid);
         let deadline = now + self.s6_timeout_finish();
-        vec![Action::ArmTimer { timer: self.timer(TimerKind::FinishKill), deadline }]
+        vec![Action::ArmTimer {
+            timer: self.timer(TimerKind::FinishKill),
+            deadline,
+        }]
     }
 
     pub fn on_finish_failed(&mut self, error: &SpawnError, now: Instant) -> Vec<Action> {
-        log::warn!("{}: unable to run finish: {}", self.unit.name, error.message);
+        log::warn!(
+            "{}: unable to run finish: {}",
+            self.unit.name,
+            error.message
+        );
         self.end_finish(None, now)
     }
 
     pub fn on_finish_exit(&mut self, status: ExitStatus, now: Instant) -> Vec<Action> {
         self.finish_pid = None;
-        let mut actions = vec![Action::CancelTimer { timer: self.timer(TimerKind::FinishKill) }];
+        let mut actions = vec![Action::CancelTimer {
+            timer: self.timer(TimerKind::FinishKill),
+        }];
         actions.extend(self.end_finish(Some(status), now));
         actions
     }
 
     fn end_finish(&mut self, status: Option<ExitStatus>, now: Instant) -> Vec<Action> {
-        let Some(mut death) = self.pending.take() else { return Vec::new() };
+        let Some(mut death) = self.pending.take() else {
+            return Vec::new();
+        };
         if status == Some(ExitStatus::Code(death::PERMANENT_FAILURE)) {
             death.verdict = Verdict::Permanent;
             death.reason = "finish exited 125: permanent failure".to_string();
@@ -254,7 +288,10 @@ impl Service {
     }
 
     fn s6_timeout_finish(&self) -> Duration {
-        self.unit.s6.as_ref().map_or(Duration::from_secs(5), |s6| s6.timeout_finish)
+        self.unit
+            .s6
+            .as_ref()
+            .map_or(Duration::from_secs(5), |s6| s6.timeout_finish)
     }
 
     /// Decides what follows a death: the heart of DESIGN.md §5.
@@ -306,7 +343,13 @@ impl Service {
         Vec::new()
     }
 
-    fn after_failure(&mut self, detail: &str, ran_well: bool, long_run: bool, now: Instant) -> Vec<Action> {
+    fn after_failure(
+        &mut self,
+        detail: &str,
+        ran_well: bool,
+        long_run: bool,
+        now: Instant,
+    ) -> Vec<Action> {
         let config = self.unit.restart.clone();
         self.dirty = true;
         if long_run {
@@ -322,9 +365,15 @@ impl Service {
             return Vec::new();
         }
         if exhausted {
-            let budget = format!("{} failures in {}", config.max_failures, crate::unit::format_duration(config.window));
+            let budget = format!(
+                "{} failures in {}",
+                config.max_failures,
+                crate::unit::format_duration(config.window)
+            );
             return match config.on_exhausted {
-                crate::unit::OnExhausted::Cooldown => self.enter_cooldown(&format!("{detail}, {budget}"), now),
+                crate::unit::OnExhausted::Cooldown => {
+                    self.enter_cooldown(&format!("{detail}, {budget}"), now)
+                }
                 crate::unit::OnExhausted::Stop => {
                     self.set_state(State::Failed, &format!("{detail}, {budget}, giving up"));
                     Vec::new()
@@ -336,23 +385,37 @@ impl Service {
                 }
             };
         }
-        let delay = self.budget.restart_delay(&config, ran_well, &self.unit.name);
+        let delay = self
+            .budget
+            .restart_delay(&config, ran_well, &self.unit.name);
         self.restarts += 1;
         if delay.is_zero() {
             return self.start(&format!("{detail}, restarting at once"));
         }
         let deadline = now + delay;
         self.next_attempt = Some(deadline);
-        self.set_state(State::Backoff, &format!("{detail}, retry in {}", crate::unit::format_duration(delay)));
-        vec![Action::ArmTimer { timer: self.timer(TimerKind::Restart), deadline }]
+        self.set_state(
+            State::Backoff,
+            &format!("{detail}, retry in {}", crate::unit::format_duration(delay)),
+        );
+        vec![Action::ArmTimer {
+            timer: self.timer(TimerKind::Restart),
+            deadline,
+        }]
     }
 
     fn enter_cooldown(&mut self, detail: &str, now: Instant) -> Vec<Action> {
         let until = self.budget.open_circuit(&self.unit.restart, now);
         self.next_attempt = Some(until);
         let length = crate::unit::format_duration(until.saturating_duration_since(now));
-        self.set_state(State::Cooldown, &format!("{detail}, circuit open for {length}"));
-        vec![Action::ArmTimer { timer: self.timer(TimerKind::Restart), deadline: until }]
+        self.set_state(
+            State::Cooldown,
+            &format!("{detail}, circuit open for {length}"),
+        );
+        vec![Action::ArmTimer {
+            timer: self.timer(TimerKind::Restart),
+            deadline: until,
+        }]
     }
 
     pub fn on_timer(&mut self, kind: TimerKind, now: Instant) -> Vec<Action> {
@@ -364,12 +427,25 @@ impl Service {
                 self.start("cooldown over, trial start")
             }
             (TimerKind::StopKill, State::Stopping) => {
-                let Some(pid) = self.pid else { return Vec::new() };
-                log::warn!("{}: still running {} after the stop signal, sending SIGKILL", self.unit.name, crate::unit::format_duration(self.unit.stop.timeout));
-                vec![Action::Signal { target: self.stop_target(pid), signal: Signal::KILL }]
+                let Some(pid) = self.pid else {
+                    return Vec::new();
+                };
+                log::warn!(
+                    "{}: still running {} after the stop signal, sending SIGKILL",
+                    self.unit.name,
+                    crate::unit::format_duration(self.unit.stop.timeout)
+                );
+                vec![Action::Signal {
+                    target: self.stop_target(pid),
+                    signal: Signal::KILL,
+                }]
             }
             (TimerKind::TrialReset, State::Running) if self.budget.is_trial() => {
-                log::info!("{}: ran {} on trial, circuit closed", self.unit.name, crate::unit::format_duration(self.unit.restart.reset_after));
+                log::info!(
+                    "{}: ran {} on trial, circuit closed",
+                    self.unit.name,
+                    crate::unit::format_duration(self.unit.restart.reset_after)
+                );
                 self.budget.close_circuit();
                 self.dirty = true;
                 let _ = now;
@@ -378,7 +454,10 @@ impl Service {
             (TimerKind::FinishKill, _) => match self.finish_pid {
                 Some(pid) => {
                     log::warn!("{}: finish ran too long, sending SIGKILL", self.unit.name);
-                    vec![Action::Signal { target: Target::Group(pid), signal: Signal::KILL }]
+                    vec![Action::Signal {
+                        target: Target::Group(pid),
+                        signal: Signal::KILL,
+                    }]
                 }
                 None => Vec::new(),
             },
@@ -395,7 +474,9 @@ impl Service {
 
     /// Stops the service: its stop signal (+SIGCONT), SIGKILL at the stop timeout.
     pub fn stop(&mut self, intent: AfterStop, detail: &str, now: Instant) -> Vec<Action> {
-        let mut actions = vec![Action::CancelTimer { timer: self.timer(TimerKind::Restart) }];
+        let mut actions = vec![Action::CancelTimer {
+            timer: self.timer(TimerKind::Restart),
+        }];
         self.next_attempt = None;
         match (self.pid, self.state) {
             (_, State::Stopping) => self.stop_intent = Some(intent),
@@ -403,12 +484,23 @@ impl Service {
                 self.stop_intent = Some(intent);
                 let target = self.stop_target(pid);
                 self.set_state(State::Stopping, detail);
-                actions.push(Action::Signal { target, signal: self.unit.stop.signal });
-                actions.push(Action::Signal { target, signal: Signal::CONT });
+                actions.push(Action::Signal {
+                    target,
+                    signal: self.unit.stop.signal,
+                });
+                actions.push(Action::Signal {
+                    target,
+                    signal: Signal::CONT,
+                });
                 let deadline = now + self.unit.stop.timeout;
-                actions.push(Action::ArmTimer { timer: self.timer(TimerKind::StopKill), deadline });
+                actions.push(Action::ArmTimer {
+                    timer: self.timer(TimerKind::StopKill),
+                    deadline,
+                });
             }
-            (None, _) if intent == AfterStop::Restart && !self.hold => actions.extend(self.start(detail)),
+            (None, _) if intent == AfterStop::Restart && !self.hold => {
+                actions.extend(self.start(detail))
+            }
             (None, State::Starting) => self.stop_intent = Some(intent),
             (None, _) => self.set_state(State::Down, detail),
         }
@@ -423,7 +515,9 @@ impl Service {
         if matches!(self.state, State::Failed | State::Cooldown | State::Backoff) {
             self.next_attempt = None;
             self.set_state(State::Down, "reset");
-            return vec![Action::CancelTimer { timer: self.timer(TimerKind::Restart) }];
+            return vec![Action::CancelTimer {
+                timer: self.timer(TimerKind::Restart),
+            }];
         }
         Vec::new()
     }

@@ -13,7 +13,11 @@ pub fn process_spec(service: &Service) -> ProcessSpec {
         Command::Argv(argv) => argv.clone(),
         Command::Shell(line) => vec!["/bin/sh".to_string(), "-c".to_string(), line.clone()],
     };
-    let placement = if service.foreground { Placement::ForegroundGroup } else { Placement::NewSession };
+    let placement = if service.foreground {
+        Placement::ForegroundGroup
+    } else {
+        Placement::NewSession
+    };
     let mut spec = ProcessSpec::command(&unit.name, argv, placement);
     spec.working_directory = unit.working_directory.clone();
     spec.user = unit.user.clone();
@@ -23,12 +27,20 @@ pub fn process_spec(service: &Service) -> ProcessSpec {
     spec.environment_files = unit
         .environment_files
         .iter()
-        .map(|file| EnvironmentFileSpec { path: file.path.clone(), optional: file.optional })
+        .map(|file| EnvironmentFileSpec {
+            path: file.path.clone(),
+            optional: file.optional,
+        })
         .collect();
     if let Some(s6) = &unit.s6 {
-        spec.environment.extend(s6.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        spec.environment
+            .extend(s6.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
-    spec.environment.extend(unit.environment.iter().map(|(k, v)| (k.clone(), Some(v.clone()))));
+    spec.environment.extend(
+        unit.environment
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone()))),
+    );
     spec
 }
 

@@ -13,9 +13,17 @@ use super::Supervisor;
 impl Supervisor {
     /// Recomputes start order and the wanted set after the set of units changed.
     pub(super) fn refresh_graph(&mut self) {
-        let units: Vec<_> = self.services.iter().filter(|s| !s.removed).map(|s| s.unit.clone()).collect();
+        let units: Vec<_> = self
+            .services
+            .iter()
+            .filter(|s| !s.removed)
+            .map(|s| s.unit.clone())
+            .collect();
         self.order = match start_order(&units) {
-            Ok(names) => names.iter().filter_map(|name| self.by_name.get(name).copied()).collect(),
+            Ok(names) => names
+                .iter()
+                .filter_map(|name| self.by_name.get(name).copied())
+                .collect(),
             Err(cycle) => {
                 log::error!("{}", cycle.describe());
                 (0..self.services.len()).collect()
@@ -31,7 +39,11 @@ impl Supervisor {
                 .filter(|s| s.wanted)
                 .flat_map(|s| s.unit.requires.iter().chain(&s.unit.wants))
                 .filter_map(|name| self.by_name.get(name).copied())
-                .filter(|&index| self.services.get(index).is_some_and(|s| !s.wanted && !s.removed))
+                .filter(|&index| {
+                    self.services
+                        .get(index)
+                        .is_some_and(|s| !s.wanted && !s.removed)
+                })
                 .collect();
             if pulled.is_empty() {
                 break;
@@ -54,7 +66,8 @@ impl Supervisor {
         let after = service.unit.after.iter().map(|name| (name, false));
         let requires = service.unit.requires.iter().map(|name| (name, true));
         for (name, required) in after.chain(requires) {
-            let Some(dependency) = self.by_name.get(name).and_then(|&i| self.services.get(i)) else {
+            let Some(dependency) = self.by_name.get(name).and_then(|&i| self.services.get(i))
+            else {
                 if self.invalid.contains_key(name) {
                     return Some((format!("{name}, which is invalid"), true));
                 }
@@ -65,7 +78,9 @@ impl Supervisor {
             }
             let finished_cleanly = dependency.state == State::Exited
                 && dependency.unit.kind == Kind::Daemon
-                && dependency.last_exit.is_some_and(|status| status.is_success());
+                && dependency
+                    .last_exit
+                    .is_some_and(|status| status.is_success());
             if !required && finished_cleanly {
                 continue;
             }
@@ -81,7 +96,10 @@ impl Supervisor {
         self.services
             .iter()
             .filter(|s| s.index != index && s.wanted && !s.removed)
-            .find(|s| !(s.is_ready() || matches!(s.state, State::Failed | State::Exited | State::Cooldown)))
+            .find(|s| {
+                !(s.is_ready()
+                    || matches!(s.state, State::Failed | State::Exited | State::Cooldown))
+            })
             .map(|s| (format!("{}, which is {}", s.unit.name, s.state), false))
     }
 
@@ -93,13 +111,20 @@ impl Supervisor {
         }
         let mut actions = Vec::new();
         for position in 0..self.order.len() {
-            let Some(&index) = self.order.get(position) else { continue };
-            let startable = self.services.get(index).is_some_and(|s| s.wanted && !s.removed && s.state == State::Down);
+            let Some(&index) = self.order.get(position) else {
+                continue;
+            };
+            let startable = self
+                .services
+                .get(index)
+                .is_some_and(|s| s.wanted && !s.removed && s.state == State::Down);
             if !startable {
                 continue;
             }
             let blocker = self.blocker(index);
-            let Some(service) = self.services.get_mut(index) else { continue };
+            let Some(service) = self.services.get_mut(index) else {
+                continue;
+            };
             match blocker {
                 None => {
                     service.blocked_on = None;
@@ -123,12 +148,19 @@ impl Supervisor {
     /// The service at `index` went down: everything that `requires` it is stopped, to be
     /// started again once it is back.
     pub(super) fn stop_requirers(&mut self, index: usize, now: Instant) -> Vec<Action> {
-        let Some(name) = self.services.get(index).map(|s| s.unit.name.clone()) else { return Vec::new() };
+        let Some(name) = self.services.get(index).map(|s| s.unit.name.clone()) else {
+            return Vec::new();
+        };
         let mut actions = Vec::new();
         for service in &mut self.services {
-            let live = service.pid.is_some() || matches!(service.state, State::Backoff | State::Cooldown);
+            let live =
+                service.pid.is_some() || matches!(service.state, State::Backoff | State::Cooldown);
             if live && service.state != State::Stopping && service.unit.requires.contains(&name) {
-                actions.extend(service.stop(AfterStop::Down, &format!("requires {name}, which went down"), now));
+                actions.extend(service.stop(
+                    AfterStop::Down,
+                    &format!("requires {name}, which went down"),
+                    now,
+                ));
             }
         }
         actions

@@ -51,7 +51,12 @@ pub struct Supervisor {
 impl Supervisor {
     /// `command` is the main service given on the command line, if any; `restored` are
     /// records saved by an earlier run.
-    pub fn new(config: SupervisorConfig, report: LoadReport, command: Option<Unit>, restored: Vec<ServiceRecord>) -> Supervisor {
+    pub fn new(
+        config: SupervisorConfig,
+        report: LoadReport,
+        command: Option<Unit>,
+        restored: Vec<ServiceRecord>,
+    ) -> Supervisor {
         let leftovers = Leftovers::new(config.settings.grace);
         let mut supervisor = Supervisor {
             config,
@@ -102,7 +107,9 @@ impl Supervisor {
     }
 
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.by_name.get(name).and_then(|&index| self.services.get(index))
+        self.by_name
+            .get(name)
+            .and_then(|&index| self.services.get(index))
     }
 
     fn main_service(&self) -> Option<&Service> {
@@ -115,10 +122,17 @@ impl Supervisor {
         for service in &mut self.services {
             if let Circuit::Open { until, .. } = service.budget.circuit {
                 let deadline = until.max(now);
-                log::info!("{}: circuit still open, trial start in {}", service.unit.name, crate::unit::format_duration(deadline - now));
+                log::info!(
+                    "{}: circuit still open, trial start in {}",
+                    service.unit.name,
+                    crate::unit::format_duration(deadline - now)
+                );
                 service.state = State::Cooldown;
                 service.next_attempt = Some(deadline);
-                actions.push(Action::ArmTimer { timer: service.timer(TimerKind::Restart), deadline });
+                actions.push(Action::ArmTimer {
+                    timer: service.timer(TimerKind::Restart),
+                    deadline,
+                });
             }
         }
         actions
@@ -131,14 +145,19 @@ impl Supervisor {
             }
             return Vec::new();
         };
-        let Some(service) = self.services.get_mut(index) else { return Vec::new() };
+        let Some(service) = self.services.get_mut(index) else {
+            return Vec::new();
+        };
         if finish {
             return service.on_finish_exit(status, now);
         }
         let mut actions = service.on_exit(status, now);
         if service.unit.main && !self.shutting_down {
             let code = remap_exit_code(status, &self.config.success_codes);
-            log::info!("{}: main service ended ({status}), shutting down", service.unit.name);
+            log::info!(
+                "{}: main service ended ({status}), shutting down",
+                service.unit.name
+            );
             actions.extend(self.begin_shutdown(code, now));
             return actions;
         }
@@ -149,9 +168,18 @@ impl Supervisor {
         actions
     }
 
-    fn on_spawn_result(&mut self, token: u64, result: Result<Pid, SpawnError>, now: Instant) -> Vec<Action> {
-        let Some((index, finish)) = decode_spawn_token(token) else { return Vec::new() };
-        let Some(service) = self.services.get_mut(index) else { return Vec::new() };
+    fn on_spawn_result(
+        &mut self,
+        token: u64,
+        result: Result<Pid, SpawnError>,
+        now: Instant,
+    ) -> Vec<Action> {
+        let Some((index, finish)) = decode_spawn_token(token) else {
+            return Vec::new();
+        };
+        let Some(service) = self.services.get_mut(index) else {
+            return Vec::new();
+        };
         match (result, finish) {
             (Ok(pid), false) => {
                 self.pids.insert(pid, (index, false));
@@ -175,7 +203,12 @@ impl Supervisor {
     fn on_signal(&mut self, signal: Signal, from_self: bool, now: Instant) -> Vec<Action> {
         match signal {
             Signal::TERM | Signal::INT | Signal::PWR | Signal::RTMIN_3 => {
-                let code = self.main_service().and_then(|s| s.last_exit).map_or(0, |status| remap_exit_code(status, &self.config.success_codes));
+                let code = self
+                    .main_service()
+                    .and_then(|s| s.last_exit)
+                    .map_or(0, |status| {
+                        remap_exit_code(status, &self.config.success_codes)
+                    });
                 log::info!("received {signal}, shutting down");
                 self.begin_shutdown(code, now)
             }
@@ -194,7 +227,11 @@ impl Supervisor {
             log::debug!("no main service to forward {signal} to");
             return Vec::new();
         };
-        let target = if self.config.signal_group { Target::Group(pid) } else { Target::Process(pid) };
+        let target = if self.config.signal_group {
+            Target::Group(pid)
+        } else {
+            Target::Process(pid)
+        };
         vec![Action::Signal { target, signal }]
     }
 
@@ -207,7 +244,10 @@ impl Supervisor {
                 self.leftovers.kill_now(now)
             }
             _ => match TimerKind::decode(timer) {
-                Some((index, kind)) => self.services.get_mut(index).map_or_else(Vec::new, |s| s.on_timer(kind, now)),
+                Some((index, kind)) => self
+                    .services
+                    .get_mut(index)
+                    .map_or_else(Vec::new, |s| s.on_timer(kind, now)),
                 None => Vec::new(),
             },
         }
@@ -215,7 +255,9 @@ impl Supervisor {
 
     /// A service whose budget ran out with `on-exhausted = "escalate"`.
     fn escalate(&mut self, now: Instant) -> Vec<Action> {
-        let Some(service) = self.services.iter_mut().find(|s| s.escalated) else { return Vec::new() };
+        let Some(service) = self.services.iter_mut().find(|s| s.escalated) else {
+            return Vec::new();
+        };
         service.escalated = false;
         let name = service.unit.name.clone();
         let status_code = service.last_exit.map_or(1, ExitStatus::shell_code);
@@ -225,7 +267,9 @@ impl Supervisor {
         };
         match self.config.settings.on_critical_failure {
             CriticalAction::None => {
-                log::error!("{name}: recovery exhausted; on-critical-failure = \"none\", carrying on");
+                log::error!(
+                    "{name}: recovery exhausted; on-critical-failure = \"none\", carrying on"
+                );
                 Vec::new()
             }
             CriticalAction::Exit => {
@@ -233,7 +277,9 @@ impl Supervisor {
                 self.begin_shutdown(code, now)
             }
             other => {
-                log::error!("{name}: recovery exhausted; on-critical-failure = {other:?} is not yet supported, exiting with status {code}");
+                log::error!(
+                    "{name}: recovery exhausted; on-critical-failure = {other:?} is not yet supported, exiting with status {code}"
+                );
                 self.begin_shutdown(code, now)
             }
         }
@@ -247,7 +293,12 @@ impl Supervisor {
         for service in &mut self.services {
             service.dirty = false;
         }
-        let records = self.services.iter().filter(|s| !s.removed).map(ServiceRecord::of).collect();
+        let records = self
+            .services
+            .iter()
+            .filter(|s| !s.removed)
+            .map(ServiceRecord::of)
+            .collect();
         vec![Action::SaveState(records)]
     }
 }
@@ -287,8 +338,12 @@ pub fn command_unit(argv: Vec<String>) -> Unit {
         .filter(|name| crate::unit::is_valid_name(name))
         .unwrap_or("main")
         .to_string();
-    let mut unit = crate::unit::parse_unit(&name, std::path::Path::new("<command line>"), "command = [\"true\"]\nmain = true\n")
-        .unwrap_or_else(|_| placeholder_unit(&name));
+    let mut unit = crate::unit::parse_unit(
+        &name,
+        std::path::Path::new("<command line>"),
+        "command = [\"true\"]\nmain = true\n",
+    )
+    .unwrap_or_else(|_| placeholder_unit(&name));
     unit.command = crate::unit::Command::Argv(argv);
     unit.restart.min_uptime = Duration::ZERO;
     unit

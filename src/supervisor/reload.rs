@@ -31,7 +31,9 @@ impl Supervisor {
         for (name, error) in report.invalid {
             seen.insert(name.clone());
             if self.by_name.contains_key(&name) {
-                log::error!("{name}: keeping the running definition, the new one is invalid: {error}");
+                log::error!(
+                    "{name}: keeping the running definition, the new one is invalid: {error}"
+                );
             } else {
                 log::error!("{name}: not started, invalid unit: {error}");
                 self.invalid.insert(name, error);
@@ -49,7 +51,9 @@ impl Supervisor {
     }
 
     fn replace(&mut self, index: usize, unit: crate::unit::Unit, now: Instant) -> Vec<Action> {
-        let Some(service) = self.services.get_mut(index) else { return Vec::new() };
+        let Some(service) = self.services.get_mut(index) else {
+            return Vec::new();
+        };
         if service.unit == unit && !service.removed {
             return Vec::new();
         }

@@ -24,7 +24,10 @@ impl Supervisor {
             }
         }
         let deadline = now + self.config.settings.shutdown_timeout;
-        actions.push(Action::ArmTimer { timer: SHUTDOWN_CAP_TIMER, deadline });
+        actions.push(Action::ArmTimer {
+            timer: SHUTDOWN_CAP_TIMER,
+            deadline,
+        });
         actions
     }
 
@@ -52,7 +55,9 @@ impl Supervisor {
 
     fn has_live_dependents(&self, name: &str) -> bool {
         self.services.iter().any(|s| {
-            s.is_live() && (s.unit.after.iter().any(|n| n == name) || s.unit.requires.iter().any(|n| n == name))
+            s.is_live()
+                && (s.unit.after.iter().any(|n| n == name)
+                    || s.unit.requires.iter().any(|n| n == name))
         })
     }
 }

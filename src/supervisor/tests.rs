@@ -1,1 +1,419 @@
+//! The supervisor driven by a simulated shell: spawns succeed at once with fresh pids,
+//! kills are recorded, timers are collected. Table tests for the orchestration, proptest
+//! for invariants over random event sequences.
 
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::unit::parse_unit;
+
+struct Shell {
+    supervisor: Supervisor,
+    now: Instant,
+    next_pid: Pid,
+    /// pid → service name, for live processes.
+    live: BTreeMap<Pid, String>,
+    timers: HashMap<TimerId, Instant>,
+    started: Vec<String>,
+    signalled: Vec<(Target, Signal)>,
+    exit: Option<u8>,
+    spawned_after_shutdown: bool,
+}
+
+fn units(texts: &[(&str, &str)]) -> LoadReport {
+    let units = texts
+        .iter()
+        .map(|(name, text)| parse_unit(name, Path::new("x.toml"), text).unwrap())
+        .collect();
+    LoadReport {
+        units,
+        ..LoadReport::default()
+    }
+}
+
+fn config() -> SupervisorConfig {
+    SupervisorConfig {
+        settings: Settings::default(),
+        signal_group: false,
+        success_codes: vec![],
+        warn_on_reap: false,
+    }
+}
+
+impl Shell {
+    fn boot(texts: &[(&str, &str)]) -> Shell {
+        Shell::boot_with(units(texts), None)
+    }
+
+    fn boot_with(report: LoadReport, command: Option<Unit>) -> Shell {
+        let mut shell = Shell {
+            supervisor: Supervisor::new(config(), report, command, Vec::new()),
+            now: Instant::now(),
+            next_pid: 100,
+            live: BTreeMap::new(),
+            timers: HashMap::new(),
+            started: Vec::new(),
+            signalled: Vec::new(),
+            exit: None,
+            spawned_after_shutdown: false,
+        };
+        let actions = shell.supervisor.start(shell.now);
+        shell.perform(actions);
+        shell
+    }
+
+    fn perform(&mut self, actions: Vec<Action>) {
+        let mut queue: Vec<Event> = Vec::new();
+        for action in actions {
+            match action {
+                Action::Spawn { token, spec } => {
+                    if self.supervisor.shutting_down {
+                        self.spawned_after_shutdown = true;
+                    }
+                    self.next_pid += 1;
+                    self.live.insert(self.next_pid, spec.name.clone());
+                    self.started.push(spec.name);
+                    queue.push(Event::Spawned {
+                        token,
+                        pid: self.next_pid,
+                    });
+                }
+                Action::Signal { target, signal } => self.signalled.push((target, signal)),
+                Action::ArmTimer { timer, deadline } => {
+                    self.timers.insert(timer, deadline);
+                }
+                Action::CancelTimer { timer } => {
+                    self.timers.remove(&timer);
+                }
+                Action::Exit { code } => self.exit = Some(code),
+                Action::LoadUnits | Action::SaveState(_) => {}
+            }
+        }
+        for event in queue {
+            self.send(event);
+        }
+    }
+
+    fn send(&mut self, event: Event) {
+        let actions = self.supervisor.step(event, self.now);
+        self.perform(actions);
+    }
+
+    fn pid_of(&self, name: &str) -> Option<Pid> {
+        self.live
+            .iter()
+            .find(|(_, n)| n.as_str() == name)
+            .map(|(pid, _)| *pid)
+    }
+
+    fn exit(&mut self, name: &str, status: ExitStatus) {
+        let pid = self
+            .pid_of(name)
+            .unwrap_or_else(|| panic!("{name} is not running"));
+        self.live.remove(&pid);
+        self.send(Event::Exited { pid, status });
+        let children_remain = !self.live.is_empty();
+        self.send(Event::Drained { children_remain });
+    }
+
+    /// Lets every signalled service die, as a cooperative service would.
+    fn die_on_signals(&mut self) {
+        let targets: Vec<Pid> = self
+            .signalled
+            .drain(..)
+            .filter_map(|(target, _)| match target {
+                Target::Group(pid) | Target::Process(pid) => Some(pid),
+                Target::Everything => None,
+            })
+            .collect();
+        for pid in targets {
+            if let Some(name) = self.live.get(&pid).cloned() {
+                self.exit(&name, ExitStatus::Signal(Signal::TERM));
+            }
+        }
+    }
+
+    fn state(&self, name: &str) -> State {
+        self.supervisor.service(name).unwrap().state
+    }
+}
+
+#[test]
+fn starts_in_dependency_order_gated_by_oneshots() {
+    let mut shell = Shell::boot(&[
+        ("setup", "kind = \"oneshot\"\ncommand = \"true\""),
+        ("db", "command = \"db\"\nafter = [\"setup\"]"),
+        ("web", "command = \"web\"\nrequires = [\"db\"]"),
+    ]);
+    assert_eq!(shell.started, vec!["setup"]);
+    shell.exit("setup", ExitStatus::Code(0));
+    assert_eq!(shell.started, vec!["setup", "db", "web"]);
+    assert_eq!(shell.state("setup"), State::Exited);
+}
+
+#[test]
+fn a_failed_oneshot_blocks_its_dependents() {
+    let mut shell = Shell::boot(&[
+        ("setup", "kind = \"oneshot\"\ncommand = \"false\""),
+        ("web", "command = \"web\"\nafter = [\"setup\"]"),
+    ]);
+    shell.exit("setup", ExitStatus::Code(1));
+    assert_eq!(shell.state("setup"), State::Failed);
+    assert_eq!(shell.state("web"), State::Down);
+    assert_eq!(shell.started, vec!["setup"]);
+}
+
+#[test]
+fn requires_stops_and_restarts_dependents() {
+    let mut shell = Shell::boot(&[
+        ("db", "command = \"db\""),
+        ("web", "command = \"web\"\nrequires = [\"db\"]"),
+    ]);
+    shell.now += Duration::from_secs(10);
+    shell.exit("db", ExitStatus::Code(1));
+    // db restarted at once (it ran well); web was told to stop.
+    assert_eq!(shell.state("web"), State::Stopping);
+    shell.die_on_signals();
+    assert_eq!(shell.state("web"), State::Running);
+    assert_eq!(shell.started, vec!["db", "web", "db", "web"]);
+}
+
+#[test]
+fn disabled_units_start_only_when_pulled_in() {
+    let shell = Shell::boot(&[
+        ("cache", "command = \"cache\"\nenabled = false"),
+        ("spare", "command = \"spare\"\nenabled = false"),
+        ("web", "command = \"web\"\nwants = [\"cache\"]"),
+    ]);
+    let mut started = shell.started.clone();
+    started.sort();
+    assert_eq!(started, vec!["cache", "web"]);
+}
+
+#[test]
+fn shutdown_stops_in_reverse_order_then_exits() {
+    let mut shell = Shell::boot(&[
+        ("db", "command = \"db\""),
+        ("web", "command = \"web\"\nrequires = [\"db\"]"),
+    ]);
+    let web = shell.pid_of("web").unwrap();
+    let db = shell.pid_of("db").unwrap();
+    shell.send(Event::Signal {
+        signal: Signal::TERM,
+        from_self: false,
+    });
+    assert_eq!(shell.signalled[0], (Target::Group(web), Signal::TERM));
+    assert!(
+        !shell.signalled.iter().any(|(t, _)| *t == Target::Group(db)),
+        "db waits for web"
+    );
+    shell.die_on_signals();
+    assert!(shell.signalled.contains(&(Target::Group(db), Signal::TERM)));
+    shell.die_on_signals();
+    assert_eq!(shell.exit, Some(0));
+    assert!(!shell.spawned_after_shutdown);
+}
+
+#[test]
+fn main_service_exit_ends_the_run_with_its_status() {
+    let mut shell = Shell::boot(&[
+        ("db", "command = \"db\""),
+        ("app", "command = \"app\"\nmain = true\nafter = [\"db\"]"),
+    ]);
+    shell.exit("app", ExitStatus::Code(3));
+    shell.die_on_signals();
+    assert_eq!(shell.exit, Some(3));
+}
+
+#[test]
+fn command_main_waits_for_services_and_gets_forwarded_signals() {
+    let mut shell = Shell::boot_with(
+        units(&[("setup", "kind = \"oneshot\"\ncommand = \"true\"")]),
+        Some(command_unit(vec!["/usr/bin/app".into(), "-x".into()])),
+    );
+    assert_eq!(shell.started, vec!["setup"]);
+    shell.exit("setup", ExitStatus::Code(0));
+    assert_eq!(shell.started, vec!["setup", "app"]);
+    let app = shell.pid_of("app").unwrap();
+    shell.send(Event::Signal {
+        signal: Signal::USR1,
+        from_self: false,
+    });
+    assert_eq!(shell.signalled, vec![(Target::Process(app), Signal::USR1)]);
+}
+
+#[test]
+fn escalation_exits_with_the_service_status() {
+    let mut shell = Shell::boot(&[(
+        "core",
+        "command = \"core\"\ncritical = true\n[restart]\nmax-failures = 1",
+    )]);
+    shell.exit("core", ExitStatus::Code(9));
+    assert_eq!(shell.exit, Some(9));
+}
+
+#[test]
+fn reload_starts_new_stops_removed_restarts_changed() {
+    let mut shell = Shell::boot(&[
+        ("a", "command = \"a\""),
+        ("b", "command = \"b\""),
+        ("c", "command = \"c\""),
+    ]);
+    let a = shell.pid_of("a").unwrap();
+    let mut report = units(&[
+        ("a", "command = \"a\""),
+        ("b", "command = \"b2\""),
+        ("d", "command = \"d\""),
+    ]);
+    report.invalid.push((
+        "e".into(),
+        UnitError {
+            path: "e.toml".into(),
+            line: Some(1),
+            column: Some(1),
+            message: "bad".into(),
+        },
+    ));
+    shell.send(Event::UnitsLoaded(Box::new(report)));
+    shell.die_on_signals();
+    assert_eq!(shell.pid_of("a"), Some(a), "unchanged a untouched");
+    assert_eq!(shell.state("c"), State::Down);
+    assert_eq!(shell.state("d"), State::Running);
+    assert_eq!(shell.state("b"), State::Running);
+    assert_eq!(shell.started.iter().filter(|n| *n == "b").count(), 2);
+    assert!(shell.supervisor.invalid_units().contains_key("e"));
+}
+
+#[test]
+fn an_invalid_new_definition_keeps_the_old_one() {
+    let mut shell = Shell::boot(&[("a", "command = \"a\"")]);
+    let a = shell.pid_of("a").unwrap();
+    let mut report = LoadReport::default();
+    report.invalid.push((
+        "a".into(),
+        UnitError {
+            path: "a.toml".into(),
+            line: Some(2),
+            column: Some(1),
+            message: "bad".into(),
+        },
+    ));
+    shell.send(Event::UnitsLoaded(Box::new(report)));
+    assert_eq!(shell.pid_of("a"), Some(a));
+    assert_eq!(shell.state("a"), State::Running);
+}
+
+#[test]
+fn shutdown_cap_kills_everything() {
+    let mut shell = Shell::boot(&[("stubborn", "command = \"x\"\n[stop]\ntimeout = \"1h\"")]);
+    shell.send(Event::Signal {
+        signal: Signal::TERM,
+        from_self: false,
+    });
+    shell.now += Duration::from_secs(9);
+    shell.send(Event::TimerFired {
+        timer: SHUTDOWN_CAP_TIMER,
+    });
+    assert!(
+        shell
+            .signalled
+            .contains(&(Target::Everything, Signal::KILL))
+    );
+    shell.live.clear();
+    shell.send(Event::Drained {
+        children_remain: false,
+    });
+    assert_eq!(shell.exit, Some(0));
+}
+
+#[derive(Clone, Debug)]
+enum Input {
+    Exit {
+        which: usize,
+        code: u8,
+        after_ms: u64,
+    },
+    FireTimer {
+        which: usize,
+    },
+    Signal(i32),
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    prop_oneof![
+        4 => (0..8usize, 0..3u8, 0..3000u64).prop_map(|(which, code, after_ms)| Input::Exit { which, code, after_ms }),
+        4 => (0..16usize).prop_map(|which| Input::FireTimer { which }),
+        1 => prop::sample::select(vec![1, 2, 10, 15, 12]).prop_map(Input::Signal),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn invariants_hold_over_random_events(inputs in prop::collection::vec(input(), 1..120)) {
+        let mut shell = Shell::boot(&[
+            ("setup", "kind = \"oneshot\"\ncommand = \"true\"\n[restart]\npolicy = \"on-failure\"\ndelay = \"100ms\""),
+            ("db", "command = \"db\"\nafter = [\"setup\"]\n[restart]\ndelay = \"100ms\"\nmax-failures = 3\nwindow = \"10s\"\ncooldown = \"1s\""),
+            ("web", "command = \"web\"\nrequires = [\"db\"]\n[restart]\nmax-failures = 2\non-exhausted = \"stop\""),
+            ("app", "command = \"app\"\nwants = [\"web\"]\n[restart]\nmax-failures = 2\non-exhausted = \"escalate\""),
+        ]);
+        let mut shutdown_seen = false;
+        for input in inputs {
+            match input {
+                Input::Exit { which, code, after_ms } => {
+                    shell.now += Duration::from_millis(after_ms);
+                    let Some((&pid, _)) = shell.live.iter().nth(which % shell.live.len().max(1)) else { continue };
+                    shell.live.remove(&pid);
+                    shell.send(Event::Exited { pid, status: ExitStatus::Code(code) });
+                    let remain = !shell.live.is_empty();
+                    shell.send(Event::Drained { children_remain: remain });
+                }
+                Input::FireTimer { which } => {
+                    let mut timers: Vec<_> = shell.timers.iter().map(|(t, d)| (*d, *t)).collect();
+                    timers.sort();
+                    let Some(&(deadline, timer)) = timers.get(which % timers.len().max(1)) else { continue };
+                    shell.timers.remove(&timer);
+                    shell.now = shell.now.max(deadline);
+                    shell.send(Event::TimerFired { timer });
+                }
+                Input::Signal(number) => {
+                    let signal = Signal::from_number(number).unwrap();
+                    shell.send(Event::Signal { signal, from_self: false });
+                }
+            }
+            shutdown_seen |= shell.supervisor.shutting_down;
+            // At most one live program per service.
+            let mut per_service: HashMap<&str, usize> = HashMap::new();
+            for name in shell.live.values() {
+                *per_service.entry(name.as_str()).or_default() += 1;
+            }
+            prop_assert!(per_service.values().all(|&n| n <= 1), "{per_service:?}");
+            prop_assert!(!shell.spawned_after_shutdown);
+            for service in shell.supervisor.services() {
+                prop_assert_eq!(service.pid.is_some(), shell.pid_of(service.name()).is_some(), "{}", service.name());
+            }
+            if shell.exit.is_some() {
+                prop_assert!(shutdown_seen);
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn delays_are_monotonic_and_capped(delay_ms in 0..5000u64, multiplier in 1.0..4.0f64, max_ms in 0..120_000u64) {
+        let mut config = crate::unit::RestartConfig::defaults(crate::unit::Kind::Daemon, false);
+        config.delay = Duration::from_millis(delay_ms);
+        config.multiplier = multiplier;
+        config.max_delay = Duration::from_millis(max_ms);
+        let mut previous = Duration::ZERO;
+        for n in 1..64 {
+            let delay = config.delay_for(n);
+            prop_assert!(delay >= previous);
+            prop_assert!(delay <= config.max_delay);
+            previous = delay;
+        }
+    }
+}

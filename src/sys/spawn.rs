@@ -257,6 +257,9 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
 /// the first executable file on the search path, else the first file found there (so exec
 /// reports EACCES, like a shell), else nothing.
 fn resolve_program(program: &str, search: &OsStr) -> Option<PathBuf> {
+    if program.is_empty() {
+        return None;
+    }
     if program.contains('/') {
         return Some(PathBuf::from(program));
     }
@@ -398,6 +401,7 @@ mod tests {
         std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(resolve_program("tool", &search), Some(plain));
         assert_eq!(resolve_program("missing-tool", &search), None);
+        assert_eq!(resolve_program("", &search), None);
         assert_eq!(resolve_program("./x", &search), Some(PathBuf::from("./x")));
     }
 
