@@ -206,8 +206,22 @@ impl Phoenix {
 
     /// Sends `signal` to Phoenix from outside its namespace.
     pub fn signal(&self, signal: Signal) -> TestResult {
-        kill(Pid::from_raw(self.pid()?), signal)?;
-        Ok(())
+        self.signal_number(signal as i32)
+    }
+
+    /// Sends a signal by number, for those `Signal` cannot name (real-time ones).
+    pub fn signal_number(&self, signal: i32) -> TestResult {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+        if unsafe { libc::kill(self.pid()?, signal) } == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "kill({}, {signal}): {}",
+                self.pid()?,
+                std::io::Error::last_os_error()
+            )
+            .into())
+        }
     }
 
     /// Waits until `condition` holds; the error carries Phoenix's stderr and the files.

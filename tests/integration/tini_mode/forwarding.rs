@@ -162,3 +162,30 @@ fn without_g_only_the_child_is_signalled() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn forwards_power_signals() -> TestResult {
+    // RTMIN+3 is 37 with glibc and musl; `trap` takes the number.
+    let script = format!(
+        "{}touch child.ready\n{UNTIL_DONE}exit 0\n",
+        record_signals(&["PWR", "37"], "child.signals")
+    );
+    let mut phoenix = Pid1::start(sh(&script))?;
+    phoenix.wait_for_file("child.ready")?;
+    phoenix.signal(Signal::SIGPWR)?;
+    phoenix.eventually("the child got PWR", || {
+        has_line(&phoenix, "child.signals", "PWR")
+    })?;
+    phoenix.signal_number(libc::SIGRTMIN() + 3)?;
+    phoenix.eventually("the child got RTMIN+3", || {
+        has_line(&phoenix, "child.signals", "37")
+    })?;
+    phoenix.touch("done")?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    Ok(())
+}

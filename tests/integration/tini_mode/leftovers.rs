@@ -81,3 +81,28 @@ fn leftover_status_does_not_replace_child_status() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn leftover_in_another_session_is_terminated() -> TestResult {
+    // Not in the child's process group or session: only "every remaining process" finds it.
+    let script = r#"
+setsid sh -c 'trap "echo TERM > leftover.term; exit 0" TERM; touch leftover.ready
+              while :; do sleep 0.01; done' &
+while [ ! -e leftover.ready ]; do sleep 0.01; done
+exit 0
+"#;
+    let mut phoenix = Pid1::start(["--grace", "30s", "--", "sh", "-c", script])?;
+    assert_eq!(
+        phoenix.wait_exit(EARLY)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    assert_eq!(
+        phoenix.read("leftover.term").trim(),
+        "TERM",
+        "{}",
+        phoenix.context()
+    );
+    Ok(())
+}
