@@ -6,9 +6,10 @@ use crate::procfs::{status_field, zombie_children};
 
 /// Double-forks a grandchild that writes its pid and waits for `go`; the child itself
 /// stays until `done`, so the orphan is re-parented to Phoenix, not left to its parent.
+/// Should the orphan escape Phoenix (no subreaper), it ends with the test's directory.
 const ORPHAN_MAKER: &str = r#"
 ( sh -c 'echo $$ > orphan.tmp && mv orphan.tmp orphan.pid
-         while [ ! -e go ]; do sleep 0.01; done' & )
+         while [ ! -e go ] && [ -e .stderr ]; do sleep 0.01; done' & )
 while [ ! -e done ]; do sleep 0.01; done
 exit 0
 "#;
