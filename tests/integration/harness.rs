@@ -11,21 +11,16 @@ use std::fs::{self, File};
 use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, geteuid};
 use tempfile::TempDir;
 
 use crate::procfs::{children, descendants};
+pub use crate::wait::{DEADLINE, eventually, wait_until};
 
 pub type TestResult<T = ()> = Result<T, Box<dyn Error>>;
-
-/// How long a test waits for a condition that should hold almost at once.
-pub const DEADLINE: Duration = Duration::from_secs(10);
-
-/// How often a condition is polled.
-const POLL_INTERVAL: Duration = Duration::from_millis(5);
 
 /// Environment that would change Phoenix's mode or output behind a test's back.
 const SCRUBBED_ENV: &[&str] = &[
@@ -55,31 +50,6 @@ pub fn sh(script: &str) -> Vec<String> {
     vec!["--".into(), "sh".into(), "-c".into(), script.into()]
 }
 
-/// Polls `condition` until it holds (true) or `timeout` passes (false).
-pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(POLL_INTERVAL);
-    }
-}
-
-/// Like `wait_until` with the default deadline, as an error naming the caller's line.
-#[track_caller]
-pub fn eventually(what: &str, condition: impl FnMut() -> bool) -> TestResult {
-    let caller = Location::caller();
-    if wait_until(DEADLINE, condition) {
-        Ok(())
-    } else {
-        Err(format!("{caller}: timed out after {DEADLINE:?} waiting until {what}").into())
-    }
-}
-
 /// Phoenix as PID 1 of a new PID namespace with its own `/proc`.
 pub struct Pid1;
 
@@ -87,33 +57,48 @@ pub struct Pid1;
 pub struct Plain;
 
 impl Pid1 {
-    pub fn start<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(args: I) -> TestResult<Phoenix> {
+    pub fn start(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> TestResult<Phoenix> {
         Self::start_in(scratch()?, args)
     }
 
     /// Starts in a directory the test has already filled.
-    pub fn start_in<I, S>(dir: TempDir, args: I) -> TestResult<Phoenix>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
+    pub fn start_in(
+        dir: TempDir,
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        Self::launch(dir, &[], args)
+    }
+
+    /// Starts with extra environment (on top of the test's, minus `SCRUBBED_ENV`).
+    pub fn start_with_env(
+        env: &[(&str, &str)],
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        Self::launch(scratch()?, env, args)
+    }
+
+    fn launch(
+        dir: TempDir,
+        env: &[(&str, &str)],
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
         if !geteuid().is_root() {
             return Err("PID-1 tests need root: they run `unshare --pid --mount-proc`".into());
         }
         let mut command = Command::new("unshare");
         command.args(["--pid", "--fork", "--kill-child", "--mount-proc"]);
         command.arg(binary()).args(args);
-        let mut phoenix = Phoenix::spawn(dir, command, true)?;
+        let mut phoenix = Phoenix::spawn(dir, command, env, true)?;
         phoenix.pid = phoenix.find_namespace_init()?;
         Ok(phoenix)
     }
 }
 
 impl Plain {
-    pub fn start<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(args: I) -> TestResult<Phoenix> {
+    pub fn start(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> TestResult<Phoenix> {
         let mut command = Command::new(binary());
         command.args(args);
-        let mut phoenix = Phoenix::spawn(scratch()?, command, false)?;
+        let mut phoenix = Phoenix::spawn(scratch()?, command, &[], false)?;
         phoenix.pid = Some(phoenix.process.id() as i32);
         Ok(phoenix)
     }
@@ -129,10 +114,16 @@ pub struct Phoenix {
 }
 
 impl Phoenix {
-    fn spawn(dir: TempDir, mut command: Command, is_namespaced: bool) -> TestResult<Self> {
+    fn spawn(
+        dir: TempDir,
+        mut command: Command,
+        env: &[(&str, &str)],
+        is_namespaced: bool,
+    ) -> TestResult<Self> {
         for name in SCRUBBED_ENV {
             command.env_remove(name);
         }
+        command.envs(env.iter().copied());
         command
             .current_dir(dir.path())
             .stdin(Stdio::null())

@@ -7,3 +7,4 @@
 mod harness;
 mod procfs;
 mod tini_mode;
+mod wait;

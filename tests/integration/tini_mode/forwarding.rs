@@ -97,16 +97,19 @@ fn ignores_ttin_and_ttou() -> TestResult {
     Ok(())
 }
 
-#[test]
-fn forwards_signals_to_process_group_with_g() -> TestResult {
+/// The child starts a grandchild in its own process group; both record what they get.
+fn group_script() -> String {
     let grandchild = format!(
-        "(\n{}touch grandchild.ready\n{UNTIL_DONE}) &\nwhile [ ! -e grandchild.ready ]; do sleep 0.01; done\n",
+        "(\n{}touch grandchild.ready\n{UNTIL_DONE}) &\n\
+         while [ ! -e grandchild.ready ]; do sleep 0.01; done\n",
         record_signals(GRANDCHILD_RECORDS, "grandchild.signals"),
     );
-    let script = child_script().replace("exit 0\n", "wait\nexit 0\n");
-    let mut args = vec!["-g".to_string()];
-    args.extend(sh(&format!("{grandchild}{script}")));
-    let mut phoenix = Pid1::start(args)?;
+    let child = child_script().replace("exit 0\n", "wait\nexit 0\n");
+    format!("{grandchild}{child}")
+}
+
+#[track_caller]
+fn assert_group_receives_signals(mut phoenix: Phoenix) -> TestResult {
     phoenix.wait_for_file("child.ready")?;
     for &(signal, name) in FORWARDED {
         phoenix.signal(signal)?;
@@ -127,6 +130,19 @@ fn forwards_signals_to_process_group_with_g() -> TestResult {
         phoenix.context()
     );
     Ok(())
+}
+
+#[test]
+fn forwards_signals_to_process_group_with_g() -> TestResult {
+    let mut args = vec!["-g".to_string()];
+    args.extend(sh(&group_script()));
+    assert_group_receives_signals(Pid1::start(args)?)
+}
+
+#[test]
+fn forwards_signals_to_process_group_with_tini_kill_process_group() -> TestResult {
+    let env = [("TINI_KILL_PROCESS_GROUP", "1")];
+    assert_group_receives_signals(Pid1::start_with_env(&env, sh(&group_script()))?)
 }
 
 #[test]
