@@ -1,2 +1,26 @@
 //! Phoenix: a PID-1 init and process supervisor.
+//!
+//! # Theory of operation
+//!
+//! One thread, one loop. Every input — a signal, a child's exit, a timer — becomes an
+//! [`core::Event`]; a pure core decides what to do and answers with [`core::Action`]s; only
+//! the event loop and [`sys`] perform them. The core never reads the clock (time is passed
+//! in) and never makes a system call, so every decision is a unit test. Signals are read
+//! from a signalfd, zombies are reaped by draining `waitpid` on every wake-up, and the poll
+//! timeout is the earliest deadline, so an idle Phoenix makes no system calls at all.
+//!
+//! Dependencies point inward: `main → run → event_loop → {init, sys} → core → unit`.
+//! `unit`, `core`, `init` and `cli` import neither `nix`, `libc`, `mio` nor
+//! `std::process`.
+
+pub mod cli;
+pub mod core;
+pub mod event_loop;
+pub mod exit_status;
+pub mod init;
+pub mod logging;
+pub mod process_spec;
+pub mod run;
+pub mod sys;
+pub mod timers;
 pub mod unit;

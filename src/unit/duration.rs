@@ -106,7 +106,17 @@ mod tests {
 
     #[test]
     fn rejects_bare_numbers_and_unknown_units() {
-        for input in ["", "10", "5 parsecs", "s", "ms5", "-1s", "1.2.3s", "5S", "1e400s"] {
+        for input in [
+            "",
+            "10",
+            "5 parsecs",
+            "s",
+            "ms5",
+            "-1s",
+            "1.2.3s",
+            "5S",
+            "1e400s",
+        ] {
             let error = parse_duration(input).unwrap_err();
             assert_eq!(error.input, input);
             assert!(error.to_string().contains("expected a number with a unit"));

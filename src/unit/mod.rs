@@ -1,8 +1,28 @@
 //! What a service is: its unit, read from TOML files and s6-style directories, plus the
-//! small value types units are written in (durations, signals). Pure: no system calls.
+//! small value types units are written in (durations, signals). Pure: no system calls
+//! beyond reading the services directory; nothing here runs, signals or waits.
 
+#[cfg(test)]
+mod checks;
 pub mod duration;
+pub mod error;
+pub mod graph;
+pub mod load;
+pub mod model;
+pub mod parse;
+pub mod s6dir;
+pub mod settings;
 pub mod signal;
+pub mod value;
 
 pub use duration::{ParseDurationError, format_duration, parse_duration};
+pub use error::UnitError;
+pub use graph::{Cycle, find_cycles, start_order};
+pub use load::{LoadReport, load_dir};
+pub use model::{
+    Command, EnvironmentFile, Kind, OnExhausted, RestartConfig, RestartPolicy, S6Extras,
+    StopConfig, StopMode, Unit, is_valid_name,
+};
+pub use parse::parse_unit;
+pub use settings::{CriticalAction, ExitCodeSetting, Settings, parse_settings};
 pub use signal::{ParseSignalError, Signal};

@@ -192,7 +192,17 @@ mod tests {
     #[test]
     fn rejects_unknown_and_out_of_range() {
         for input in [
-            "", "SIG", "NOTASIGNAL", "0", "65", "-1", "32", "33", "RTMIN+31", "RTMIN-1", "RTMAX+1",
+            "",
+            "SIG",
+            "NOTASIGNAL",
+            "0",
+            "65",
+            "-1",
+            "32",
+            "33",
+            "RTMIN+31",
+            "RTMIN-1",
+            "RTMAX+1",
             "15x",
         ] {
             let error = input.parse::<Signal>().unwrap_err();

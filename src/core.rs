@@ -1,0 +1,114 @@
+//! The vocabulary between the event loop (the shell) and a pure core: every input becomes
+//! an [`Event`], every decision leaves as an [`Action`]. A core is a deterministic function
+//! of its state, the event and the time it is given; it never performs I/O or reads a clock.
+
+use std::time::Instant;
+
+use crate::exit_status::ExitStatus;
+use crate::process_spec::ProcessSpec;
+use crate::unit::Signal;
+
+/// A process id as the kernel gives it (always positive here).
+pub type Pid = i32;
+
+/// Names a timer a core armed, so it can tell its timers apart when they fire.
+pub type TimerId = u64;
+
+/// Names a spawn request, so its result can be matched to the service that asked.
+pub type SpawnToken = u64;
+
+/// Why a spawn did not produce a running program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpawnError {
+    /// The process that was forked and then failed to exec, already on its way to exit.
+    pub pid: Option<Pid>,
+    /// The `errno` of the failing step.
+    pub errno: i32,
+    /// Human-readable: "exec /usr/bin/web: No such file or directory".
+    pub message: String,
+}
+
+impl SpawnError {
+    /// The exit code a shell uses for this failure: 127 not found, 126 anything else.
+    pub fn exit_code(&self) -> u8 {
+        if self.errno == ENOENT {
+            crate::exit_status::NOT_FOUND
+        } else {
+            crate::exit_status::NOT_EXECUTABLE
+        }
+    }
+}
+
+/// Linux's ENOENT; the shell maps errno values, the core only needs this one.
+pub const ENOENT: i32 = 2;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A signal arrived for Phoenix. `from_self` marks ones Phoenix raised itself (SIGPIPE
+    /// from a write to a closed pipe), which are never forwarded.
+    Signal {
+        signal: Signal,
+        from_self: bool,
+    },
+    /// A spawned program is running (its exec succeeded).
+    Spawned {
+        token: SpawnToken,
+        pid: Pid,
+    },
+    SpawnFailed {
+        token: SpawnToken,
+        error: SpawnError,
+    },
+    /// A child was reaped.
+    Exited {
+        pid: Pid,
+        status: ExitStatus,
+    },
+    /// Sent after every drain of `waitpid`: whether any child is left.
+    Drained {
+        children_remain: bool,
+    },
+    TimerFired {
+        timer: TimerId,
+    },
+}
+
+/// Who a signal goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Process(Pid),
+    /// The process group led by this pid.
+    Group(Pid),
+    /// Everything Phoenix may end: the whole namespace as PID 1, its descendants otherwise.
+    Everything,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Spawn {
+        token: SpawnToken,
+        spec: ProcessSpec,
+    },
+    Signal {
+        target: Target,
+        signal: Signal,
+    },
+    ArmTimer {
+        timer: TimerId,
+        deadline: Instant,
+    },
+    CancelTimer {
+        timer: TimerId,
+    },
+    /// End Phoenix with this status (PID 1's exit ends the namespace).
+    Exit {
+        code: u8,
+    },
+}
+
+/// A pure decision function driven by the event loop.
+pub trait Core {
+    /// The first actions, before any event.
+    fn start(&mut self, now: Instant) -> Vec<Action>;
+    fn step(&mut self, event: Event, now: Instant) -> Vec<Action>;
+}

@@ -1,0 +1,59 @@
+//! What to run: argv, environment and session placement, as plain data. The OS boundary
+//! turns it into a fork and an exec; nothing here touches the system.
+
+use std::path::PathBuf;
+
+/// How the new process is placed among process groups and sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Its own process group in Phoenix's session, taking the terminal's foreground when
+    /// stdin is one (tini mode, so an interactive shell works).
+    ForegroundGroup,
+    /// Its own session (services: no controlling terminal, a group to signal as one).
+    NewSession,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcessSpec {
+    /// Shown in logs and errors.
+    pub name: String,
+    /// `argv[0]` is looked up in `PATH` when it has no slash.
+    pub argv: Vec<String>,
+    /// Variables set over Phoenix's inherited environment; `None` unsets.
+    pub environment: Vec<(String, Option<String>)>,
+    pub working_directory: Option<PathBuf>,
+    pub placement: Placement,
+    /// Files of `KEY=VALUE` lines read at each spawn, applied before `environment`.
+    pub environment_files: Vec<EnvironmentFileSpec>,
+    /// Run as this user (name or numeric id): its uid, its primary group unless `group` is
+    /// set, and its supplementary groups from the group database.
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub umask: Option<u32>,
+    /// Services get `/dev/null`; tini mode passes Phoenix's stdin through.
+    pub stdin_null: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvironmentFileSpec {
+    pub path: PathBuf,
+    /// A missing optional file is skipped silently (systemd's leading `-`).
+    pub optional: bool,
+}
+
+impl ProcessSpec {
+    pub fn command(name: &str, argv: Vec<String>, placement: Placement) -> ProcessSpec {
+        ProcessSpec {
+            name: name.to_string(),
+            argv,
+            environment: Vec::new(),
+            working_directory: None,
+            placement,
+            environment_files: Vec::new(),
+            user: None,
+            group: None,
+            umask: None,
+            stdin_null: false,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The only place Phoenix talks to the kernel: signals, fork/exec, reaping, kill and prctl.
+//! Everything above this boundary works on Phoenix's own types (`Signal`, `ExitStatus`,
+//! `ProcessSpec`) and never sees an errno it did not ask for.
+
+pub mod degraded;
+pub mod process;
+pub mod reap;
+pub mod signals;
+pub mod spawn;
+
+/// The text of an errno value, as `strerror` gives it.
+pub fn errno_text(errno: i32) -> String {
+    std::io::Error::from_raw_os_error(errno)
+        .to_string()
+        .split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}

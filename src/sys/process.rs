@@ -1,0 +1,105 @@
+//! Signalling processes and Phoenix's own process attributes (subreaper, parent-death
+//! signal). "Everything" means the whole PID namespace when Phoenix is its PID 1, and only
+//! Phoenix's descendants otherwise — `kill(-1)` from a subreaper would hit the whole host.
+
+use std::collections::HashMap;
+
+use crate::core::{Pid, Target};
+use crate::unit::Signal;
+
+pub fn is_pid1() -> bool {
+    std::process::id() == 1
+}
+
+pub fn set_child_subreaper() -> nix::Result<()> {
+    nix::sys::prctl::set_child_subreaper(true)
+}
+
+pub fn set_parent_death_signal(signal: Signal) -> nix::Result<()> {
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and touches no memory.
+    let result = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, signal.number() as libc::c_ulong) };
+    nix::errno::Errno::result(result).map(drop)
+}
+
+/// Sends `signal`; a target that is already gone is not an error.
+pub fn send_signal(target: Target, signal: Signal) {
+    let pids = match target {
+        Target::Process(pid) => vec![pid],
+        Target::Group(pid) => vec![-pid],
+        Target::Everything if is_pid1() => vec![-1],
+        Target::Everything => descendants_of(std::process::id() as Pid),
+    };
+    for pid in pids {
+        // SAFETY: kill(2) takes plain integers.
+        if unsafe { libc::kill(pid, signal.number()) } != 0 {
+            let errno = nix::errno::Errno::last();
+            if errno != nix::errno::Errno::ESRCH {
+                log::warn!("unable to send {signal} to {pid}: {errno}");
+            }
+        }
+    }
+}
+
+/// Every process below `root`, from `/proc/*/stat`.
+pub fn descendants_of(root: Pid) -> Vec<Pid> {
+    let mut children: HashMap<Pid, Vec<Pid>> = HashMap::new();
+    for (pid, ppid) in process_table() {
+        children.entry(ppid).or_default().push(pid);
+    }
+    let mut found = Vec::new();
+    let mut queue = vec![root];
+    while let Some(parent) = queue.pop() {
+        if let Some(kids) = children.get(&parent) {
+            found.extend(kids);
+            queue.extend(kids);
+        }
+    }
+    found
+}
+
+/// (pid, parent pid) of every process visible in `/proc`.
+fn process_table() -> Vec<(Pid, Pid)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<Pid>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            Some((pid, parent_pid(&stat)?))
+        })
+        .collect()
+}
+
+/// The parent pid from a `/proc/PID/stat` line; the command name may contain spaces and
+/// parentheses, so parse after the last ')'.
+fn parent_pid(stat: &str) -> Option<Pid> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_parent_pid_after_odd_names() {
+        assert_eq!(parent_pid("12 (sh) S 7 12 12 0"), Some(7));
+        assert_eq!(parent_pid("12 (a) b) (c) R 99 1"), Some(99));
+        assert_eq!(parent_pid("garbage"), None);
+    }
+
+    #[test]
+    fn finds_its_own_children() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let found = descendants_of(std::process::id() as Pid);
+        let pid = child.id() as Pid;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(found.contains(&pid));
+    }
+}

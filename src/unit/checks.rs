@@ -1,0 +1,101 @@
+//! Tests that keep the unit module honest: `docs/units.md` documents exactly the keys the
+//! parsers accept, and no file here reaches for the operating system. Test-only.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::parse::parse_unit;
+use super::s6dir::S6_FILES;
+use super::settings::parse_settings;
+
+const DOCS: &str = include_str!("../../docs/units.md");
+
+/// The first-column keys of the tables in the docs section under `heading`.
+fn documented_keys(heading: &str) -> BTreeSet<String> {
+    let section = DOCS
+        .split("\n## ")
+        .find(|section| section.lines().next() == Some(heading))
+        .unwrap_or_else(|| panic!("docs/units.md has no section '## {heading}'"));
+    section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The keys serde accepts, read from its "unknown field, expected one of" message, so the
+/// list comes from the parser itself.
+fn accepted_keys(message: &str) -> BTreeSet<String> {
+    let (_, list) = message
+        .split_once("expected one of ")
+        .unwrap_or_else(|| panic!("no key list in: {message}"));
+    list.split(", ")
+        .map(|key| key.trim().trim_matches('`').to_string())
+        .collect()
+}
+
+fn unit_table_keys(text: &str) -> BTreeSet<String> {
+    let error = parse_unit("probe", Path::new("probe.toml"), text).unwrap_err();
+    accepted_keys(&error.message)
+}
+
+#[test]
+fn docs_list_exactly_the_top_level_keys() {
+    assert_eq!(
+        documented_keys("Top-level keys"),
+        unit_table_keys("not-a-key = 1\n")
+    );
+}
+
+#[test]
+fn docs_list_exactly_the_restart_keys() {
+    assert_eq!(
+        documented_keys("`[restart]`"),
+        unit_table_keys("command = \"x\"\n[restart]\nnot-a-key = 1\n")
+    );
+}
+
+#[test]
+fn docs_list_exactly_the_stop_keys() {
+    assert_eq!(
+        documented_keys("`[stop]`"),
+        unit_table_keys("command = \"x\"\n[stop]\nnot-a-key = 1\n")
+    );
+}
+
+#[test]
+fn docs_list_exactly_the_s6_files() {
+    let honoured: BTreeSet<String> = S6_FILES.iter().map(|f| f.to_string()).collect();
+    assert_eq!(documented_keys("s6 service directory files"), honoured);
+}
+
+#[test]
+fn docs_list_exactly_the_settings() {
+    let error = parse_settings(Path::new("phoenix.toml"), "not-a-key = 1\n").unwrap_err();
+    assert_eq!(
+        documented_keys("`phoenix.toml`"),
+        accepted_keys(&error.message)
+    );
+}
+
+#[test]
+fn unit_module_stays_free_of_the_operating_system() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/unit");
+    let forbidden = ["nix::", "libc::", "mio::", "std::process", "Instant::now"];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name() == Some("checks.rs".as_ref()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for word in forbidden {
+            // `std::os::unix::fs` is fine; only a path that starts with the word counts.
+            let uses = text.match_indices(word).any(|(at, _)| {
+                let before = text[..at].chars().next_back();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            });
+            assert!(!uses, "{} uses {word}", path.display());
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! System settings from `phoenix.toml`: shutdown timing, what a critical failure does,
+//! Phoenix's exit code and where its runtime files live. Strict like units; every key is
+//! optional, and an absent file means all defaults. Paths left unset are resolved by the
+//! caller, because their defaults depend on who Phoenix runs as.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use toml::Spanned;
+
+use super::error::UnitError;
+use super::value::DurationValue;
+
+/// The parsed `phoenix.toml`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Caps the whole orderly shutdown.
+    pub shutdown_timeout: Duration,
+    /// How long leftover processes get between SIGTERM and SIGKILL.
+    pub grace: Duration,
+    pub on_critical_failure: CriticalAction,
+    pub exit_code: ExitCodeSetting,
+    /// Default `/run/phoenix`, or `$XDG_RUNTIME_DIR/phoenix` when not root.
+    pub runtime_dir: Option<PathBuf>,
+    /// Default `/var/lib/phoenix`.
+    pub state_dir: Option<PathBuf>,
+    /// Default `<runtime-dir>/control.sock`.
+    pub control_socket: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            shutdown_timeout: Duration::from_secs(9),
+            grace: Duration::from_secs(5),
+            on_critical_failure: CriticalAction::Exit,
+            exit_code: ExitCodeSetting::Service,
+            runtime_dir: None,
+            state_dir: None,
+            control_socket: None,
+        }
+    }
+}
+
+/// What Phoenix does when a critical unit exhausts its recovery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CriticalAction {
+    /// Shut down in order and exit.
+    Exit,
+    Reboot,
+    Poweroff,
+    /// Hand over to `phoenix-rescue`.
+    Rescue,
+    /// Log it and carry on.
+    None,
+}
+
+/// Phoenix's exit status when escalation ends the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCodeSetting {
+    /// The failing service's own status.
+    Service,
+    Fixed(u8),
+}
+
+impl<'de> Deserialize<'de> for ExitCodeSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ExitCodeVisitor)
+    }
+}
+
+struct ExitCodeVisitor;
+
+impl Visitor<'_> for ExitCodeVisitor {
+    type Value = ExitCodeSetting;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"service\" or an exit code from 0 to 255")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<ExitCodeSetting, E> {
+        match text {
+            "service" => Ok(ExitCodeSetting::Service),
+            _ => Err(E::custom(format!(
+                "invalid exit-code '{text}': expected \"service\" or an exit code from 0 to 255"
+            ))),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<ExitCodeSetting, E> {
+        u8::try_from(number)
+            .map(ExitCodeSetting::Fixed)
+            .map_err(|_| {
+                E::custom(format!(
+                    "invalid exit-code {number}: expected \"service\" or an exit code from 0 to 255"
+                ))
+            })
+    }
+
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<ExitCodeSetting, E> {
+        self.visit_i64(i64::try_from(number).unwrap_or(i64::MAX))
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSettings {
+    shutdown_timeout: Option<DurationValue>,
+    grace: Option<DurationValue>,
+    on_critical_failure: Option<CriticalAction>,
+    exit_code: Option<ExitCodeSetting>,
+    runtime_dir: Option<Spanned<PathBuf>>,
+    state_dir: Option<Spanned<PathBuf>>,
+    control_socket: Option<Spanned<PathBuf>>,
+}
+
+/// Parses `text`, the contents of `path`.
+pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
+    let raw: RawSettings =
+        toml::from_str(text).map_err(|error| UnitError::from_toml(path, text, &error))?;
+    let defaults = Settings::default();
+    let absolute = |key: &str, value: Option<Spanned<PathBuf>>| match value {
+        Some(value) if !value.get_ref().is_absolute() => Err(UnitError::at(
+            path,
+            text,
+            value.span().start,
+            format!(
+                "invalid {key} '{}': expected an absolute path",
+                value.get_ref().display()
+            ),
+        )),
+        value => Ok(value.map(Spanned::into_inner)),
+    };
+    Ok(Settings {
+        shutdown_timeout: raw
+            .shutdown_timeout
+            .map_or(defaults.shutdown_timeout, |d| d.0),
+        grace: raw.grace.map_or(defaults.grace, |d| d.0),
+        on_critical_failure: raw
+            .on_critical_failure
+            .unwrap_or(defaults.on_critical_failure),
+        exit_code: raw.exit_code.unwrap_or(defaults.exit_code),
+        runtime_dir: absolute("runtime-dir", raw.runtime_dir)?,
+        state_dir: absolute("state-dir", raw.state_dir)?,
+        control_socket: absolute("control-socket", raw.control_socket)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, UnitError> {
+        parse_settings(Path::new("/etc/phoenix/phoenix.toml"), text)
+    }
+
+    #[test]
+    fn empty_file_means_defaults() {
+        let settings = parse("").unwrap();
+        assert_eq!(settings, Settings::default());
+        assert_eq!(settings.shutdown_timeout, Duration::from_secs(9));
+        assert_eq!(settings.grace, Duration::from_secs(5));
+        assert_eq!(settings.on_critical_failure, CriticalAction::Exit);
+        assert_eq!(settings.exit_code, ExitCodeSetting::Service);
+        assert_eq!(
+            (
+                settings.runtime_dir,
+                settings.state_dir,
+                settings.control_socket
+            ),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn parses_every_key() {
+        let settings = parse(
+            r#"
+shutdown-timeout = "25s"
+grace = "2s"
+on-critical-failure = "reboot"
+exit-code = 3
+runtime-dir = "/run/x"
+state-dir = "/var/lib/x"
+control-socket = "/run/x/ctl.sock"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            settings,
+            Settings {
+                shutdown_timeout: Duration::from_secs(25),
+                grace: Duration::from_secs(2),
+                on_critical_failure: CriticalAction::Reboot,
+                exit_code: ExitCodeSetting::Fixed(3),
+                runtime_dir: Some(PathBuf::from("/run/x")),
+                state_dir: Some(PathBuf::from("/var/lib/x")),
+                control_socket: Some(PathBuf::from("/run/x/ctl.sock")),
+            }
+        );
+    }
+
+    #[test]
+    fn every_critical_action() {
+        for (text, action) in [
+            ("exit", CriticalAction::Exit),
+            ("reboot", CriticalAction::Reboot),
+            ("poweroff", CriticalAction::Poweroff),
+            ("rescue", CriticalAction::Rescue),
+            ("none", CriticalAction::None),
+        ] {
+            let settings = parse(&format!("on-critical-failure = \"{text}\"")).unwrap();
+            assert_eq!(settings.on_critical_failure, action);
+        }
+    }
+
+    #[test]
+    fn errors_are_located_and_keep_the_input() {
+        for (text, line, column, needle) in [
+            (
+                "grace = \"5s\"\nshutdown-timout = \"1s\"\n",
+                2,
+                1,
+                "unknown field `shutdown-timout`, expected one of",
+            ),
+            ("grace = 5\n", 1, 9, "bare number is ambiguous"),
+            ("exit-code = 256\n", 1, 13, "invalid exit-code 256"),
+            (
+                "exit-code = \"child\"\n",
+                1,
+                13,
+                "invalid exit-code 'child'",
+            ),
+            (
+                "on-critical-failure = \"halt\"\n",
+                1,
+                23,
+                "unknown variant `halt`",
+            ),
+            (
+                "\nstate-dir = \"var\"\n",
+                2,
+                13,
+                "invalid state-dir 'var': expected an absolute path",
+            ),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert_eq!(
+                (error.line, error.column),
+                (Some(line), Some(column)),
+                "{error}"
+            );
+            assert!(error.message.contains(needle), "{error}");
+        }
+    }
+}
