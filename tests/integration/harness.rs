@@ -111,6 +111,8 @@ pub struct Phoenix {
     /// Phoenix's pid as the test's namespace sees it; `None` if it ended before it was seen.
     pid: Option<i32>,
     is_namespaced: bool,
+    /// Its parent (unshare) was killed under it: nobody here can wait for it any more.
+    is_orphaned: bool,
 }
 
 impl Phoenix {
@@ -137,6 +139,7 @@ impl Phoenix {
             process,
             pid: None,
             is_namespaced,
+            is_orphaned: false,
         })
     }
 
@@ -189,6 +192,15 @@ impl Phoenix {
         self.read(".stderr")
     }
 
+    /// The pid of the process that started Phoenix (unshare, or the test itself).
+    pub fn launcher_pid(&self) -> i32 {
+        if self.is_namespaced {
+            self.process.id() as i32
+        } else {
+            std::process::id() as i32
+        }
+    }
+
     /// Phoenix's pid in the test's (outer) namespace.
     pub fn pid(&self) -> TestResult<i32> {
         self.pid
@@ -213,6 +225,17 @@ impl Phoenix {
             )
             .into())
         }
+    }
+
+    /// Kills Phoenix's parent (unshare) and nothing else, as a parent-death signal needs.
+    pub fn kill_parent(&mut self) -> TestResult {
+        if !self.is_namespaced {
+            return Err("a plain phoenix's parent is the test itself".into());
+        }
+        self.is_orphaned = true;
+        self.process.kill()?;
+        self.process.wait()?;
+        Ok(())
     }
 
     /// Waits until `condition` holds; the error carries Phoenix's stderr and the files.
@@ -289,6 +312,9 @@ impl Drop for Phoenix {
     /// Kills Phoenix and, for a plain run, every descendant it still has; in a namespace
     /// the kernel kills the rest when PID 1 dies (and `--kill-child` covers unshare).
     fn drop(&mut self) {
+        if let (true, Some(pid)) = (self.is_orphaned, self.pid) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
         if let Ok(None) = self.process.try_wait() {
             if let Some(pid) = self.pid {
                 let mut doomed = vec![pid];

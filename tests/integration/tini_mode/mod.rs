@@ -1,5 +1,6 @@
 //! Phoenix with a COMMAND and no services: the drop-in for tini (DESIGN §3).
 
+mod child;
 mod exit_status;
 mod forwarding;
 mod idle;

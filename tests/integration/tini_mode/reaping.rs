@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{Pid1, TestResult, sh};
+use crate::harness::{DEADLINE, Pid1, TestResult, sh};
 
 /// Double-forks 2000 grandchildren that exit at once, so each becomes an orphan of PID 1,
 /// then waits (polling, with a deadline) until none is left alive or unreaped and writes
@@ -40,5 +40,40 @@ fn reaps_two_thousand_orphans() -> TestResult {
         phoenix.context()
     );
     assert_eq!(status, 3, "exit status{}", phoenix.context());
+    Ok(())
+}
+
+/// Leaves one orphan for PID 1 and waits until it is reaped.
+const ONE_ORPHAN: &str = r#"
+( : & )
+while grep -q '^PPid:[[:space:]]*1$' $(ls -d /proc/[0-9]*/status | grep -v "^/proc/$$/") 2>/dev/null
+do sleep 0.01; done
+exit 0
+"#;
+
+#[test]
+fn warns_about_reaped_orphans_with_w_only() -> TestResult {
+    let mut quiet = Pid1::start(sh(ONE_ORPHAN))?;
+    assert_eq!(
+        quiet.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        quiet.context()
+    );
+    assert_eq!(quiet.stderr(), "", "stderr without -w");
+    let mut args = vec!["-w".to_string()];
+    args.extend(sh(ONE_ORPHAN));
+    let mut warned = Pid1::start(args)?;
+    assert_eq!(
+        warned.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        warned.context()
+    );
+    assert!(
+        !warned.stderr().is_empty(),
+        "no warning with -w{}",
+        warned.context()
+    );
     Ok(())
 }

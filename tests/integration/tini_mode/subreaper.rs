@@ -51,3 +51,16 @@ fn adopts_and_reaps_orphans_when_not_pid1() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn explicit_subreaper_does_not_warn() -> TestResult {
+    let mut phoenix = Plain::start(["-s", "--", "true"])?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    assert_eq!(phoenix.stderr(), "", "stderr with -s");
+    Ok(())
+}
