@@ -1,7 +1,10 @@
-//! What the child inherits from Phoenix: a clean signal state, Phoenix's directory, and
-//! Phoenix's parent-death signal forwarded like any other.
+//! What the child inherits from Phoenix: a clean signal state and no descriptor of its
+//! own, Phoenix's directory; and how Phoenix treats the child's stops and its own parent.
+
+use nix::sys::signal::Signal;
 
 use crate::harness::{DEADLINE, Pid1, TestResult, sh};
+use crate::procfs::{children, state};
 
 /// A signal mask from `/proc/<pid>/status`, e.g. `SigIgn`.
 fn signal_mask(status: &str, field: &str) -> Option<u64> {
@@ -72,5 +75,49 @@ while :; do sleep 0.01; done
     phoenix.eventually("the child got TERM", || {
         phoenix.read("child.term").trim() == "TERM"
     })?;
+    Ok(())
+}
+
+#[test]
+fn child_inherits_no_descriptor_of_phoenix() -> TestResult {
+    let script =
+        "for fd in /proc/$$/fd/*; do readlink \"$fd\" || :; done > fds.tmp; mv fds.tmp fds";
+    let mut phoenix = Pid1::start(sh(script))?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    let fds = phoenix.read("fds");
+    let leaked: Vec<&str> = fds
+        .lines()
+        .filter(|target| target.starts_with("anon_inode:") || target.starts_with("socket:"))
+        .collect();
+    assert!(leaked.is_empty(), "the child inherited {leaked:?}\n{fds}");
+    Ok(())
+}
+
+#[test]
+fn stopped_child_is_not_an_exit() -> TestResult {
+    let mut phoenix = Pid1::start(sh("kill -STOP $$; exit 4"))?;
+    let pid = phoenix.pid()?;
+    phoenix.eventually("the child is stopped", || {
+        children(pid).iter().any(|&child| state(child) == Some('T'))
+    })?;
+    assert_eq!(
+        phoenix.try_exit()?,
+        None,
+        "phoenix ended with a stopped child{}",
+        phoenix.context()
+    );
+    // CONT is forwarded like any catchable signal.
+    phoenix.signal(Signal::SIGCONT)?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        4,
+        "exit status{}",
+        phoenix.context()
+    );
     Ok(())
 }
