@@ -46,6 +46,12 @@ fn missing_path_is_127() -> TestResult {
 }
 
 #[test]
+fn empty_command_name_is_127() -> TestResult {
+    // execvp("") fails with ENOENT; a PATH entry joined with "" is a directory, not it.
+    assert_exit(&["--", ""], 127)
+}
+
+#[test]
 fn non_executable_file_is_126() -> TestResult {
     let dir = scratch()?;
     let script = dir.path().join("script.sh");
