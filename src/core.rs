@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use crate::exit_status::ExitStatus;
 use crate::process_spec::ProcessSpec;
-use crate::unit::Signal;
+use crate::service::record::ServiceRecord;
+use crate::unit::{LoadReport, Signal};
 
 /// A process id as the kernel gives it (always positive here).
 pub type Pid = i32;
@@ -71,6 +72,8 @@ pub enum Event {
     TimerFired {
         timer: TimerId,
     },
+    /// The services directory was read again (after `Action::LoadUnits`).
+    UnitsLoaded(Box<LoadReport>),
 }
 
 /// Who a signal goes to.
@@ -100,6 +103,10 @@ pub enum Action {
     CancelTimer {
         timer: TimerId,
     },
+    /// Read the services directory again; the result comes back as `UnitsLoaded`.
+    LoadUnits,
+    /// Persist restart counts, tallies and circuits (they survive a Phoenix restart).
+    SaveState(Vec<ServiceRecord>),
     /// End Phoenix with this status (PID 1's exit ends the namespace).
     Exit {
         code: u8,

@@ -28,8 +28,16 @@ const SIGNALS: Token = Token(0);
 /// Consecutive poll failures tolerated before giving up on the loop.
 const MAX_POLL_FAILURES: u32 = 100;
 
+/// Where the shell finds units to reload and keeps state; empty in tini mode.
+#[derive(Clone, Debug, Default)]
+pub struct Host {
+    pub services_dir: Option<std::path::PathBuf>,
+    pub state_file: Option<std::path::PathBuf>,
+}
+
 pub struct EventLoop {
     poll: Poll,
+    host: Host,
     signals: SignalSource,
     timers: Timers,
     queue: VecDeque<Event>,
@@ -37,13 +45,14 @@ pub struct EventLoop {
 }
 
 impl EventLoop {
-    pub fn new(signals: SignalSource) -> std::io::Result<EventLoop> {
+    pub fn new(signals: SignalSource, host: Host) -> std::io::Result<EventLoop> {
         let poll = Poll::new()?;
         let fd = signals.raw_fd();
         poll.registry()
             .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
         Ok(EventLoop {
             poll,
+            host,
             signals,
             timers: Timers::default(),
             queue: VecDeque::new(),
@@ -139,6 +148,20 @@ impl EventLoop {
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
+            Action::LoadUnits => {
+                if let Some(dir) = &self.host.services_dir {
+                    let report = crate::unit::load_dir(dir);
+                    for warning in &report.warnings {
+                        log::warn!("{warning}");
+                    }
+                    self.queue.push_back(Event::UnitsLoaded(Box::new(report)));
+                }
+            }
+            Action::SaveState(records) => {
+                if let Some(path) = &self.host.state_file {
+                    crate::state_file::save(path, &records);
+                }
+            }
         }
     }
 }

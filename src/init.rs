@@ -4,18 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::core::{Action, Core, Event, Pid, SpawnToken, Target, TimerId};
+use crate::core::{Action, Core, Event, Pid, SpawnToken, Target};
 use crate::exit_status::remap_exit_code;
 use crate::process_spec::ProcessSpec;
+use crate::shutdown::Leftovers;
 use crate::unit::Signal;
 
 const SPAWN_MAIN: SpawnToken = 1;
-const GRACE_TIMER: TimerId = 1;
-const FINAL_TIMER: TimerId = 2;
-
-/// After SIGKILL, how long to wait for the kernel to deliver the last exits before leaving
-/// anyway (a process stuck in uninterruptible sleep must not keep PID 1 alive forever).
-const AFTER_KILL: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct InitConfig {
@@ -32,103 +27,32 @@ pub struct InitConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Starting,
-    Running {
-        pid: Pid,
-    },
-    /// The command is gone; waiting for the drain to say whether anything is left.
-    Finished {
-        code: u8,
-    },
-    /// Leftovers were sent SIGTERM; SIGKILL at the grace deadline.
-    Terminating {
-        code: u8,
-    },
-    Killing {
-        code: u8,
-    },
-    Exited,
+    Running { pid: Pid },
+    /// The command is gone; `leftovers` takes it from here.
+    Finished,
 }
 
 pub struct Init {
     config: InitConfig,
     phase: Phase,
+    leftovers: Leftovers,
 }
 
 impl Init {
     pub fn new(config: InitConfig) -> Init {
-        Init {
-            config,
-            phase: Phase::Starting,
-        }
+        let leftovers = Leftovers::new(config.grace);
+        Init { config, phase: Phase::Starting, leftovers }
     }
 
     fn forward(&self, pid: Pid, signal: Signal) -> Vec<Action> {
-        let target = if self.config.signal_group {
-            Target::Group(pid)
-        } else {
-            Target::Process(pid)
-        };
+        let target = if self.config.signal_group { Target::Group(pid) } else { Target::Process(pid) };
         log::debug!("{}: forwarding {signal}", self.config.spec.name);
         vec![Action::Signal { target, signal }]
     }
 
-    fn on_drained(&mut self, children_remain: bool, now: Instant) -> Vec<Action> {
-        match self.phase {
-            Phase::Finished { code } | Phase::Terminating { code } | Phase::Killing { code }
-                if !children_remain =>
-            {
-                self.phase = Phase::Exited;
-                vec![Action::Exit { code }]
-            }
-            Phase::Finished { code } => {
-                log::info!(
-                    "{}: exited, ending leftover processes (SIGTERM, SIGKILL after {:?})",
-                    self.config.spec.name,
-                    self.config.grace
-                );
-                self.phase = Phase::Terminating { code };
-                vec![
-                    Action::Signal {
-                        target: Target::Everything,
-                        signal: Signal::TERM,
-                    },
-                    Action::Signal {
-                        target: Target::Everything,
-                        signal: Signal::CONT,
-                    },
-                    Action::ArmTimer {
-                        timer: GRACE_TIMER,
-                        deadline: now + self.config.grace,
-                    },
-                ]
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn on_timer(&mut self, timer: TimerId, now: Instant) -> Vec<Action> {
-        match (self.phase, timer) {
-            (Phase::Terminating { code }, GRACE_TIMER) => {
-                log::warn!("leftover processes outlived the grace period, sending SIGKILL");
-                self.phase = Phase::Killing { code };
-                vec![
-                    Action::Signal {
-                        target: Target::Everything,
-                        signal: Signal::KILL,
-                    },
-                    Action::ArmTimer {
-                        timer: FINAL_TIMER,
-                        deadline: now + AFTER_KILL,
-                    },
-                ]
-            }
-            (Phase::Killing { code }, FINAL_TIMER) => {
-                log::error!("processes survived SIGKILL (uninterruptible sleep?), exiting anyway");
-                self.phase = Phase::Exited;
-                vec![Action::Exit { code }]
-            }
-            _ => Vec::new(),
-        }
+    fn finish(&mut self, code: u8) {
+        self.phase = Phase::Finished;
+        self.leftovers.begin(code);
     }
 }
 
@@ -153,15 +77,12 @@ impl Core for Init {
                     self.config.spec.name,
                     error.message
                 );
-                self.phase = Phase::Finished {
-                    code: error.exit_code(),
-                };
+                self.finish(error.exit_code());
                 Vec::new()
             }
             (Event::Exited { pid, status }, Phase::Running { pid: main }) if pid == main => {
                 log::debug!("{}: {status}", self.config.spec.name);
-                let code = remap_exit_code(status, &self.config.success_codes);
-                self.phase = Phase::Finished { code };
+                self.finish(remap_exit_code(status, &self.config.success_codes));
                 Vec::new()
             }
             (Event::Exited { pid, status }, _) => {
@@ -170,8 +91,8 @@ impl Core for Init {
                 }
                 Vec::new()
             }
-            (Event::Drained { children_remain }, _) => self.on_drained(children_remain, now),
-            (Event::TimerFired { timer }, _) => self.on_timer(timer, now),
+            (Event::Drained { children_remain }, _) => self.leftovers.on_drained(children_remain, now),
+            (Event::TimerFired { timer }, _) => self.leftovers.on_timer(timer, now),
             (Event::Signal { signal, from_self }, Phase::Running { pid }) => {
                 if signal == Signal::CHLD || (from_self && signal == Signal::PIPE) {
                     return Vec::new();
@@ -309,11 +230,11 @@ mod tests {
         assert_eq!(
             actions[2],
             Action::ArmTimer {
-                timer: GRACE_TIMER,
+                timer: crate::shutdown::GRACE_TIMER,
                 deadline
             }
         );
-        let actions = init.step(Event::TimerFired { timer: GRACE_TIMER }, deadline);
+        let actions = init.step(Event::TimerFired { timer: crate::shutdown::GRACE_TIMER }, deadline);
         assert_eq!(
             actions[0],
             Action::Signal {

@@ -15,12 +15,17 @@
 
 pub mod cli;
 pub mod core;
+pub mod envfile;
 pub mod event_loop;
 pub mod exit_status;
 pub mod init;
 pub mod logging;
 pub mod process_spec;
 pub mod run;
+pub mod service;
+pub mod shutdown;
+pub mod state_file;
+pub mod supervisor;
 pub mod sys;
 pub mod timers;
 pub mod unit;

@@ -22,7 +22,9 @@ fn main() {
             std::process::exit(2);
         }
     };
-    logging::init(options.verbosity);
+    // Services mode logs every transition (info); tini mode is quiet like tini.
+    let services = run::services_dir(&options).is_some() && !options.check;
+    logging::init(options.verbosity + u8::from(services));
     std::panic::set_hook(Box::new(|info| {
         log::error!("internal error: {info}");
     }));

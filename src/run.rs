@@ -1,19 +1,45 @@
 //! From parsed options to a running Phoenix: process attributes first (subreaper,
 //! parent-death signal), then the signal source, then the mode's core in the event loop.
+//! Tini mode runs one command; services mode (a services directory, with or without a
+//! command as the main service) runs the supervisor. `--check` validates and exits.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::Options;
-use crate::event_loop::EventLoop;
+use crate::core::Core;
+use crate::event_loop::{EventLoop, Host};
 use crate::init::{Init, InitConfig};
 use crate::process_spec::{Placement, ProcessSpec};
+use crate::supervisor::{Supervisor, SupervisorConfig, command_unit};
 use crate::sys::{degraded, process, signals::SignalSource};
+use crate::unit::{LoadReport, Settings, load_dir, parse_settings};
 
 /// Leftovers get this long between SIGTERM and SIGKILL unless `--grace` says otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
+const SYSTEM_CONFIG: &str = "/etc/phoenix/phoenix.toml";
+const SYSTEM_SERVICES: &str = "/etc/phoenix/services.d";
+
+/// The services directory: `--services`, `$PHOENIX_SERVICES` (both in `options`), else
+/// `/etc/phoenix/services.d` when it exists.
+pub fn services_dir(options: &Options) -> Option<PathBuf> {
+    options.services.clone().or_else(|| Path::new(SYSTEM_SERVICES).is_dir().then(|| PathBuf::from(SYSTEM_SERVICES)))
+}
+
 /// Runs Phoenix; returns its exit code. Never returns on a broken loop: that degrades.
 pub fn run(options: Options) -> u8 {
+    let services = services_dir(&options);
+    if options.check {
+        return check(&options, services.as_deref());
+    }
+    let settings = match load_settings(&options) {
+        Ok(settings) => settings,
+        Err(message) => {
+            log::error!("{message}; using default settings");
+            Settings::default()
+        }
+    };
     set_process_attributes(&options);
     let signals = match SignalSource::install() {
         Ok(signals) => signals,
@@ -22,22 +48,102 @@ pub fn run(options: Options) -> u8 {
             degraded::reap_forever()
         }
     };
-    let mut event_loop = match EventLoop::new(signals) {
+    let mut host = Host::default();
+    let mut core: Box<dyn Core> = match services {
+        None => Box::new(Init::new(init_config(&options))),
+        Some(dir) => {
+            let state_file = state_dir(&settings).join("state.json");
+            let supervisor = supervisor(&options, settings, &dir, &state_file);
+            host = Host { services_dir: Some(dir), state_file: Some(state_file) };
+            Box::new(supervisor)
+        }
+    };
+    let mut event_loop = match EventLoop::new(signals, host) {
         Ok(event_loop) => event_loop,
         Err(error) => {
             log::error!("unable to create the event loop: {error}");
             degraded::reap_forever()
         }
     };
-    if options.services.is_some() || options.check {
-        log::error!("services mode is not available in this build");
-        return 2;
-    }
-    let mut core = Init::new(init_config(&options));
-    match event_loop.run(&mut core) {
+    match event_loop.run(core.as_mut()) {
         Some(code) => code,
         None => degraded::reap_forever(),
     }
+}
+
+fn supervisor(options: &Options, mut settings: Settings, dir: &Path, state_file: &Path) -> Supervisor {
+    let report = load_dir(dir);
+    log_load_report(dir, &report);
+    if let Some(grace) = options.grace {
+        settings.grace = grace;
+    }
+    let command = (!options.command.is_empty()).then(|| command_unit(options.command.clone()));
+    let config = SupervisorConfig {
+        settings,
+        signal_group: options.signal_group,
+        success_codes: options.success_codes.clone(),
+        warn_on_reap: options.warn_on_reap,
+    };
+    Supervisor::new(config, report, command, crate::state_file::load(state_file))
+}
+
+fn log_load_report(dir: &Path, report: &LoadReport) {
+    log::info!("{}: {} unit(s) loaded, {} invalid", dir.display(), report.units.len(), report.invalid.len());
+    for warning in &report.warnings {
+        log::warn!("{warning}");
+    }
+}
+
+/// `phoenix.toml`: `--config`, else the system file when it exists, else defaults.
+fn load_settings(options: &Options) -> Result<Settings, String> {
+    let path = match &options.config {
+        Some(path) => path.clone(),
+        None if Path::new(SYSTEM_CONFIG).is_file() => PathBuf::from(SYSTEM_CONFIG),
+        None => return Ok(Settings::default()),
+    };
+    let text = std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    parse_settings(&path, &text).map_err(|error| error.to_string())
+}
+
+fn state_dir(settings: &Settings) -> PathBuf {
+    if let Some(dir) = &settings.state_dir {
+        return dir.clone();
+    }
+    if nix::unistd::geteuid().is_root() {
+        return PathBuf::from("/var/lib/phoenix");
+    }
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("phoenix")
+}
+
+/// `--check`: every problem as `path:line:col: message` on stderr; 0 valid, 1 invalid.
+fn check(options: &Options, services: Option<&Path>) -> u8 {
+    let mut problems = 0;
+    if let Err(message) = load_settings(options) {
+        eprintln!("{message}");
+        problems += 1;
+    }
+    match services {
+        Some(dir) => {
+            let report = load_dir(dir);
+            for error in &report.errors {
+                eprintln!("{error}");
+            }
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
+            problems += report.errors.len();
+            if problems == 0 {
+                println!("{}: {} unit(s), all valid", dir.display(), report.units.len());
+            }
+        }
+        None if problems == 0 => println!("settings valid, no services directory"),
+        None => {}
+    }
+    u8::from(problems > 0)
 }
 
 fn init_config(options: &Options) -> InitConfig {
@@ -61,9 +167,7 @@ fn set_process_attributes(options: &Options) {
         return;
     }
     if !options.subreaper {
-        log::warn!(
-            "not running as PID 1: registering as a child subreaper so orphans are still reaped"
-        );
+        log::warn!("not running as PID 1: registering as a child subreaper so orphans are still reaped");
     }
     if let Err(error) = process::set_child_subreaper() {
         log::warn!("unable to register as a child subreaper, orphans will not be reaped: {error}");

@@ -1,10 +1,13 @@
 //! fork + exec. Everything the child needs is prepared before the fork (C strings, pointer
-//! arrays, the resolved path), because between fork and exec the child may only make
-//! async-signal-safe calls: no allocation, no locks, no logging. An exec failure travels
-//! back to the parent over a close-on-exec pipe, so the parent learns the errno and the
-//! child still exits 127 (not found) or 126 (anything else), as shells do.
+//! arrays, the resolved path, the environment with its files read, the credentials with
+//! their group list, an open `/dev/null`), because between fork and exec the child may only
+//! make async-signal-safe calls: no allocation, no locks, no logging, no user database. A
+//! failure in the child travels back to the parent over a close-on-exec pipe as (step,
+//! errno), so the parent can name the step, and the child still exits 127 (not found) or
+//! 126 (anything else), as shells do.
 
 use std::ffi::{CString, OsStr, OsString};
+use std::fs::OpenOptions;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
@@ -14,16 +17,37 @@ use nix::errno::Errno;
 
 use crate::core::{Pid, SpawnError};
 use crate::process_spec::{Placement, ProcessSpec};
+use crate::sys::credentials::{Credentials, resolve_credentials};
+use crate::sys::environment::build_environment;
 
 /// The search path when the environment has none (glibc's and Debian's default).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Which step the child failed at, sent with the errno.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
 enum Step {
     Chdir = 1,
     Exec = 2,
+    Stdin = 3,
+    Setgroups = 4,
+    Setgid = 5,
+    Setuid = 6,
+}
+
+impl Step {
+    const ALL: [Step; 6] = [
+        Step::Chdir,
+        Step::Exec,
+        Step::Stdin,
+        Step::Setgroups,
+        Step::Setgid,
+        Step::Setuid,
+    ];
+
+    fn from_code(code: i32) -> Option<Step> {
+        Step::ALL.into_iter().find(|step| *step as i32 == code)
+    }
 }
 
 /// A command ready to fork: nothing below allocates in the child.
@@ -35,6 +59,10 @@ struct Prepared {
     envp_ptrs: Vec<*const libc::c_char>,
     cwd: Option<CString>,
     placement: Placement,
+    /// `/dev/null`, close-on-exec, to become the child's stdin.
+    stdin: Option<OwnedFd>,
+    umask: Option<libc::mode_t>,
+    credentials: Credentials,
 }
 
 /// Starts `spec`; returns once the program is running (exec succeeded) or has failed.
@@ -83,11 +111,20 @@ fn child_failed(
     prepared: &Prepared,
 ) -> SpawnError {
     let text = super::errno_text(errno);
-    let message = if step == Step::Chdir as i32 {
-        let dir = spec.working_directory.as_deref().unwrap_or(Path::new(""));
-        format!("chdir {}: {text}", dir.display())
-    } else {
-        format!("exec {}: {text}", prepared.path.to_string_lossy())
+    let credentials = &prepared.credentials;
+    let message = match Step::from_code(step) {
+        Some(Step::Stdin) => format!("stdin /dev/null: {text}"),
+        Some(Step::Setgroups) => format!(
+            "setgroups {:?}: {text}",
+            credentials.groups.as_deref().unwrap_or_default()
+        ),
+        Some(Step::Setgid) => format!("setgid {}: {text}", credentials.gid.unwrap_or_default()),
+        Some(Step::Setuid) => format!("setuid {}: {text}", credentials.uid.unwrap_or_default()),
+        Some(Step::Chdir) => {
+            let dir = spec.working_directory.as_deref().unwrap_or(Path::new(""));
+            format!("chdir {}: {text}", dir.display())
+        }
+        Some(Step::Exec) | None => format!("exec {}: {text}", prepared.path.to_string_lossy()),
     };
     SpawnError {
         pid: Some(pid),
@@ -129,7 +166,15 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         errno: libc::ENOENT,
         message: "empty command".to_string(),
     })?;
-    let environment = merged_environment(spec);
+    let credentials =
+        resolve_credentials(spec.user.as_deref(), spec.group.as_deref()).map_err(|error| {
+            SpawnError {
+                pid: None,
+                errno: error.errno(),
+                message: error.to_string(),
+            }
+        })?;
+    let environment = build_environment(spec, credentials.account.as_ref())?;
     let search = environment
         .iter()
         .find(|(k, _)| k == "PATH")
@@ -165,6 +210,11 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         ),
         None => None,
     };
+    let stdin = if spec.stdin_null {
+        Some(open_dev_null()?)
+    } else {
+        None
+    };
     Ok(Prepared {
         argv_ptrs: null_terminated(&argv),
         envp_ptrs: null_terminated(&envp),
@@ -173,7 +223,26 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         _envp: envp,
         cwd,
         placement: spec.placement,
+        stdin,
+        umask: spec.umask.map(|umask| umask & 0o777),
+        credentials,
     })
+}
+
+/// Read-write, like a terminal, so a service that writes to fd 0 does not fail; std opens
+/// it close-on-exec, so only the dup2'd copy reaches the service.
+fn open_dev_null() -> Result<OwnedFd, SpawnError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|error| {
+            before_fork(
+                "open /dev/null",
+                Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO)),
+            )
+        })?;
+    Ok(OwnedFd::from(file))
 }
 
 fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
@@ -182,18 +251,6 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
         .map(|s| s.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect()
-}
-
-/// Phoenix's environment with the spec's variables set or unset over it.
-fn merged_environment(spec: &ProcessSpec) -> Vec<(OsString, OsString)> {
-    let mut environment: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    for (key, value) in &spec.environment {
-        environment.retain(|(k, _)| k != OsStr::new(key));
-        if let Some(value) = value {
-            environment.push((OsString::from(key), OsString::from(value)));
-        }
-    }
-    environment
 }
 
 /// `execvp`'s lookup, done before the fork: a name with a slash is used as it is; otherwise
@@ -242,6 +299,29 @@ unsafe fn exec_child(prepared: &Prepared, original_mask: &libc::sigset_t, report
                 libc::setsid();
             }
         }
+        if let Some(stdin) = &prepared.stdin {
+            // dup2 onto itself would leave close-on-exec set: when Phoenix started with fd
+            // 0 closed, /dev/null already is fd 0 and only needs the flag cleared.
+            let fd = stdin.as_raw_fd();
+            let result = if fd == libc::STDIN_FILENO {
+                libc::fcntl(fd, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, libc::STDIN_FILENO)
+            };
+            if result < 0 {
+                fail(report, Step::Stdin);
+            }
+        }
+        if let Some(umask) = prepared.umask {
+            libc::umask(umask);
+        }
+        set_credentials(&prepared.credentials, report);
+        // After the uid change, so the directory is checked with the service's rights.
+        if let Some(cwd) = &prepared.cwd {
+            if libc::chdir(cwd.as_ptr()) != 0 {
+                fail(report, Step::Chdir);
+            }
+        }
         // A clean signal state, as systemd and s6 give services: Rust ignores SIGPIPE,
         // Phoenix ignores TTIN/TTOU, and Phoenix's own parent may have ignored others (a
         // shell ignores INT and QUIT for background jobs). Ignored dispositions and the
@@ -250,17 +330,39 @@ unsafe fn exec_child(prepared: &Prepared, original_mask: &libc::sigset_t, report
             libc::signal(signal, libc::SIG_DFL);
         }
         libc::sigprocmask(libc::SIG_SETMASK, original_mask, std::ptr::null_mut());
-        if let Some(cwd) = &prepared.cwd {
-            if libc::chdir(cwd.as_ptr()) != 0 {
-                fail(report, Step::Chdir);
-            }
-        }
         libc::execve(
             prepared.path.as_ptr(),
             prepared.argv_ptrs.as_ptr(),
             prepared.envp_ptrs.as_ptr(),
         );
         fail(report, Step::Exec)
+    }
+}
+
+/// Groups, then gid, then uid: once the uid is no longer 0 the process may change neither.
+///
+/// # Safety
+/// Child side of a fork only.
+unsafe fn set_credentials(credentials: &Credentials, report: i32) {
+    // SAFETY: setgroups, setgid and setuid are plain system calls on prepared memory (the
+    // group list was built before the fork); in the forked child there is one thread, so
+    // glibc's cross-thread setxid broadcast has nobody to signal.
+    unsafe {
+        if let Some(groups) = &credentials.groups {
+            if libc::setgroups(groups.len(), groups.as_ptr()) != 0 {
+                fail(report, Step::Setgroups);
+            }
+        }
+        if let Some(gid) = credentials.gid {
+            if libc::setgid(gid) != 0 {
+                fail(report, Step::Setgid);
+            }
+        }
+        if let Some(uid) = credentials.uid {
+            if libc::setuid(uid) != 0 {
+                fail(report, Step::Setuid);
+            }
+        }
     }
 }
 
@@ -283,6 +385,7 @@ unsafe fn fail(report: i32, step: Step) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process_spec::EnvironmentFileSpec;
 
     #[test]
     fn resolves_like_execvp() {
@@ -298,17 +401,145 @@ mod tests {
         assert_eq!(resolve_program("./x", &search), Some(PathBuf::from("./x")));
     }
 
+    /// Waits for this test's own child only: other tests run in parallel threads.
+    fn wait_for(pid: Pid) -> i32 {
+        let mut status = 0;
+        loop {
+            // SAFETY: `status` is a valid out-pointer; `pid` is our own child.
+            let result = unsafe { libc::waitpid(pid, &mut status, 0) };
+            if result == pid {
+                return status;
+            }
+            assert_eq!(Errno::last(), Errno::EINTR, "waitpid {pid}");
+        }
+    }
+
+    fn spawn_spec(spec: &ProcessSpec) -> Result<Pid, SpawnError> {
+        spawn(spec, nix::sys::signal::SigSet::empty().as_ref())
+    }
+
     #[test]
-    fn environment_overrides_and_unsets() {
-        // SAFETY: this test binary's other tests do not read this variable.
-        unsafe { std::env::set_var("PHOENIX_TEST_UNSET_ME", "1") };
-        let mut spec = ProcessSpec::command("x", vec!["x".into()], Placement::NewSession);
-        spec.environment = vec![
-            ("PHOENIX_TEST_UNSET_ME".into(), None),
-            ("A_NEW_ONE".into(), Some("v".into())),
+    fn runs_as_the_user_with_umask_stdin_and_environment_file() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: changing credentials needs root");
+            return;
+        }
+        // Under /tmp rather than $TMPDIR, which may sit in a directory nobody cannot enter.
+        let dir = tempfile::Builder::new().tempdir_in("/tmp").unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let env_file = dir.path().join("env");
+        std::fs::write(&env_file, "# settings\nexport FROM_FILE='from the file'\n").unwrap();
+        let script = "id -u > out; id -g >> out; id -G >> out; umask >> out; \
+                      echo \"$FROM_FILE\" >> out; echo \"$USER $HOME\" >> out; \
+                      readlink /proc/self/fd/0 >> out; cat > stdin-copy";
+        let argv = ["/bin/sh", "-c", script].map(String::from).to_vec();
+        let mut spec = ProcessSpec::command("as-nobody", argv, Placement::NewSession);
+        spec.user = Some("nobody".into());
+        spec.umask = Some(0o027);
+        spec.stdin_null = true;
+        spec.working_directory = Some(dir.path().to_path_buf());
+        spec.environment_files = vec![
+            EnvironmentFileSpec {
+                path: env_file,
+                optional: false,
+            },
+            EnvironmentFileSpec {
+                path: dir.path().join("missing"),
+                optional: true,
+            },
         ];
-        let merged = merged_environment(&spec);
-        assert!(!merged.iter().any(|(k, _)| k == "PHOENIX_TEST_UNSET_ME"));
-        assert!(merged.contains(&("A_NEW_ONE".into(), "v".into())));
+
+        let pid = spawn_spec(&spec).unwrap();
+        let status = wait_for(pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "{status:#x}"
+        );
+
+        let groups = resolve_credentials(Some("nobody"), None)
+            .unwrap()
+            .groups
+            .unwrap();
+        let groups = groups
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let out = std::fs::read_to_string(dir.path().join("out")).unwrap();
+        let expected = format!(
+            "65534\n65534\n{groups}\n0027\nfrom the file\nnobody /nonexistent\n/dev/null\n"
+        );
+        assert_eq!(out, expected);
+        let copy = std::fs::metadata(dir.path().join("stdin-copy")).unwrap();
+        assert_eq!(copy.len(), 0);
+        assert_eq!(copy.permissions().mode() & 0o777, 0o640);
+        assert_eq!(std::os::unix::fs::MetadataExt::uid(&copy), 65534);
+        assert_eq!(std::os::unix::fs::MetadataExt::gid(&copy), 65534);
+    }
+
+    #[test]
+    fn a_missing_working_directory_fails_at_chdir() {
+        let argv = vec!["/bin/true".to_string()];
+        let mut spec = ProcessSpec::command("no-dir", argv, Placement::NewSession);
+        spec.working_directory = Some(PathBuf::from("/nonexistent/phoenix-dir"));
+        let error = spawn_spec(&spec).unwrap_err();
+        assert!(error.message.starts_with("chdir"), "{}", error.message);
+        assert_eq!(
+            error.message,
+            "chdir /nonexistent/phoenix-dir: No such file or directory"
+        );
+        assert_eq!(error.errno, libc::ENOENT);
+        let pid = error.pid.unwrap();
+        let status = wait_for(pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 127,
+            "{status:#x}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_user_fails_before_the_fork() {
+        let mut spec = ProcessSpec::command("x", vec!["/bin/true".into()], Placement::NewSession);
+        spec.user = Some("phoenix-no-such-user".into());
+        let error = spawn_spec(&spec).unwrap_err();
+        assert_eq!(error.pid, None);
+        assert_eq!(error.message, "unknown user 'phoenix-no-such-user'");
+    }
+
+    #[test]
+    fn a_missing_required_environment_file_fails_before_the_fork() {
+        let mut spec = ProcessSpec::command("x", vec!["/bin/true".into()], Placement::NewSession);
+        spec.environment_files = vec![EnvironmentFileSpec {
+            path: PathBuf::from("/nonexistent/phoenix-env"),
+            optional: false,
+        }];
+        let error = spawn_spec(&spec).unwrap_err();
+        assert_eq!(error.pid, None);
+        assert_eq!(error.errno, libc::ENOENT);
+    }
+
+    #[test]
+    fn a_failed_credential_step_is_named_with_its_id() {
+        let mut spec = ProcessSpec::command("x", vec!["/bin/true".into()], Placement::NewSession);
+        spec.user = Some("nobody".into());
+        let prepared = prepare(&spec).unwrap();
+        let error = child_failed(1, Step::Setuid as i32, libc::EPERM, &spec, &prepared);
+        assert_eq!(error.message, "setuid 65534: Operation not permitted");
+        let error = child_failed(1, Step::Setgid as i32, libc::EPERM, &spec, &prepared);
+        assert_eq!(error.message, "setgid 65534: Operation not permitted");
+        let error = child_failed(1, Step::Setgroups as i32, libc::EPERM, &spec, &prepared);
+        assert!(
+            error.message.starts_with("setgroups [65534"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn every_step_survives_the_pipe() {
+        for step in Step::ALL {
+            assert_eq!(Step::from_code(step as i32), Some(step));
+        }
+        assert_eq!(Step::from_code(0), None);
     }
 }

@@ -1,0 +1,430 @@
+//! What a service does: one unit's lifecycle — start, death classification, restart with
+//! backoff, budget, circuit breaker, stop with a kill deadline, and the s6 `finish` step.
+//! Pure: it answers each input with `Action`s for the shell and never touches the OS.
+
+pub mod budget;
+pub mod death;
+pub mod record;
+pub mod spec;
+pub mod state;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::core::{Action, Pid, SpawnError, SpawnToken, Target, TimerId};
+use crate::exit_status::ExitStatus;
+use crate::unit::{Signal, StopMode, Unit};
+
+pub use budget::{Budget, Circuit};
+pub use death::{Death, Verdict};
+pub use state::State;
+
+/// How many deaths a service remembers for `status`.
+const TALLY_LENGTH: usize = 32;
+
+/// What a service's timers are for; each service owns one timer of each kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerKind {
+    Restart = 0,
+    StopKill = 1,
+    TrialReset = 2,
+    FinishKill = 3,
+}
+
+/// Timer ids below this are the supervisor's own.
+pub const FIRST_SERVICE_TIMER: TimerId = 16;
+
+impl TimerKind {
+    pub fn id(self, index: usize) -> TimerId {
+        FIRST_SERVICE_TIMER + index as TimerId * 4 + self as TimerId
+    }
+
+    /// The (service index, kind) a timer id belongs to.
+    pub fn decode(timer: TimerId) -> Option<(usize, TimerKind)> {
+        let offset = timer.checked_sub(FIRST_SERVICE_TIMER)?;
+        let kind = match offset % 4 {
+            0 => TimerKind::Restart,
+            1 => TimerKind::StopKill,
+            2 => TimerKind::TrialReset,
+            _ => TimerKind::FinishKill,
+        };
+        Some((usize::try_from(offset / 4).ok()?, kind))
+    }
+}
+
+/// Spawn tokens: the service's program or its `finish` script.
+pub fn spawn_token(index: usize, finish: bool) -> SpawnToken {
+    FIRST_SERVICE_TIMER + index as SpawnToken * 2 + SpawnToken::from(finish)
+}
+
+pub fn decode_spawn_token(token: SpawnToken) -> Option<(usize, bool)> {
+    let offset = token.checked_sub(FIRST_SERVICE_TIMER)?;
+    Some((usize::try_from(offset / 2).ok()?, offset % 2 == 1))
+}
+
+/// What a stop request wants afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterStop {
+    Down,
+    Restart,
+}
+
+pub struct Service {
+    pub index: usize,
+    pub unit: Unit,
+    pub state: State,
+    pub pid: Option<Pid>,
+    pub finish_pid: Option<Pid>,
+    /// The process group of the last program run (its pid: services lead their session).
+    pub last_pgid: Pid,
+    pub started_at: Option<Instant>,
+    pub budget: Budget,
+    /// Automatic restarts since Phoenix first saw this service.
+    pub restarts: u32,
+    pub last_exit: Option<ExitStatus>,
+    pub next_attempt: Option<Instant>,
+    pub deaths: VecDeque<Death>,
+    /// Run in the foreground process group with the terminal (the command-line main).
+    pub foreground: bool,
+    /// No automatic restarts and no `finish` (shutdown is under way).
+    pub hold: bool,
+    /// Started at boot and kept up: enabled, or pulled in by `requires`/`wants`.
+    pub wanted: bool,
+    /// Gone from the services directory; kept only until it is down.
+    pub removed: bool,
+    /// The dependency it last waited on, so "waiting" is logged once.
+    pub blocked_on: Option<String>,
+    /// Set when the budget ran out with `on-exhausted = "escalate"`.
+    pub escalated: bool,
+    /// The budget or circuit changed and should be saved.
+    pub dirty: bool,
+    stop_intent: Option<AfterStop>,
+    /// A death waiting for `finish` to end before it is judged.
+    pending: Option<Death>,
+}
+
+impl Service {
+    pub fn new(index: usize, unit: Unit) -> Service {
+        Service {
+            index,
+            unit,
+            state: State::Down,
+            pid: None,
+            finish_pid: None,
+            last_pgid: 0,
+            started_at: None,
+            budget: Budget::default(),
+            restarts: 0,
+            last_exit: None,
+            next_attempt: None,
+            deaths: VecDeque::new(),
+            foreground: false,
+            hold: false,
+            wanted: false,
+            removed: false,
+            blocked_on: None,
+            escalated: false,
+            dirty: false,
+            stop_intent: None,
+            pending: None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.unit.name
+    }
+
+    /// A process of this service (program or `finish`) is alive.
+    pub fn is_live(&self) -> bool {
+        self.pid.is_some() || self.finish_pid.is_some()
+    }
+
+    /// Dependents may start: a running daemon, or a oneshot that succeeded.
+    pub fn is_ready(&self) -> bool {
+        match self.unit.kind {
+            crate::unit::Kind::Daemon => self.state == State::Running,
+            crate::unit::Kind::Oneshot => {
+                self.state == State::Exited && self.last_exit.is_some_and(ExitStatus::is_success)
+            }
+        }
+    }
+
+    pub fn timer(&self, kind: TimerKind) -> TimerId {
+        kind.id(self.index)
+    }
+
+    fn set_state(&mut self, to: State, detail: &str) {
+        if to != self.state {
+            log::info!("{}: {} → {} ({detail})", self.unit.name, self.state, to);
+        }
+        self.state = to;
+    }
+
+    /// Spawns the program now.
+    pub fn start(&mut self, detail: &str) -> Vec<Action> {
+        self.next_attempt = None;
+        self.set_state(State::Starting, detail);
+        vec![
+            Action::CancelTimer { timer: self.timer(TimerKind::Restart) },
+            Action::Spawn { token: spawn_token(self.index, false), spec: spec::process_spec(self) },
+        ]
+    }
+
+    /// An administrator's start: bypasses delay and budget, and clears a failed state.
+    pub fn start_explicitly(&mut self) -> Vec<Action> {
+        if self.is_live() {
+            return Vec::new();
+        }
+        if matches!(self.state, State::Failed | State::Cooldown) {
+            self.budget.reset();
+            self.dirty = true;
+        }
+        self.escalated = false;
+        self.start("started by request")
+    }
+
+    pub fn on_spawned(&mut self, pid: Pid, now: Instant) -> Vec<Action> {
+        self.pid = Some(pid);
+        self.last_pgid = pid;
+        self.started_at = Some(now);
+        self.set_state(State::Running, &format!("pid {pid}"));
+        if self.budget.is_trial() {
+            let deadline = now + self.unit.restart.reset_after;
+            return vec![Action::ArmTimer { timer: self.timer(TimerKind::TrialReset), deadline }];
+        }
+        Vec::new()
+    }
+
+    pub fn on_spawn_failed(&mut self, error: &SpawnError, now: Instant) -> Vec<Action> {
+        log::error!("unable to spawn '{}': {}", self.unit.name, error.message);
+        self.started_at = None;
+        let status = ExitStatus::Code(error.exit_code());
+        let death = Death { at: now, status, uptime: Duration::ZERO, verdict: Verdict::Failure, reason: error.message.clone() };
+        self.judge(death, now)
+    }
+
+    /// The program exited (or was killed).
+    pub fn on_exit(&mut self, status: ExitStatus, now: Instant) -> Vec<Action> {
+        self.pid = None;
+        let uptime = self.started_at.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        self.started_at = None;
+        let death = death::classify(&self.unit, status, uptime, self.stop_intent.is_some(), now);
+        let mut actions = vec![
+            Action::CancelTimer { timer: self.timer(TimerKind::StopKill) },
+            Action::CancelTimer { timer: self.timer(TimerKind::TrialReset) },
+        ];
+        match spec::finish_spec(self, status).filter(|_| !self.hold) {
+            Some(finish) => {
+                self.pending = Some(death);
+                self.set_state(State::Stopping, &format!("{status}, running finish"));
+                actions.push(Action::Spawn { token: spawn_token(self.index, true), spec: finish });
+            }
+            None => actions.extend(self.judge(death, now)),
+        }
+        actions
+    }
+
+    pub fn on_finish_spawned(&mut self, pid: Pid, now: Instant) -> Vec<Action> {
+        self.finish_pid = Some(pid);
+        let deadline = now + self.s6_timeout_finish();
+        vec![Action::ArmTimer { timer: self.timer(TimerKind::FinishKill), deadline }]
+    }
+
+    pub fn on_finish_failed(&mut self, error: &SpawnError, now: Instant) -> Vec<Action> {
+        log::warn!("{}: unable to run finish: {}", self.unit.name, error.message);
+        self.end_finish(None, now)
+    }
+
+    pub fn on_finish_exit(&mut self, status: ExitStatus, now: Instant) -> Vec<Action> {
+        self.finish_pid = None;
+        let mut actions = vec![Action::CancelTimer { timer: self.timer(TimerKind::FinishKill) }];
+        actions.extend(self.end_finish(Some(status), now));
+        actions
+    }
+
+    fn end_finish(&mut self, status: Option<ExitStatus>, now: Instant) -> Vec<Action> {
+        let Some(mut death) = self.pending.take() else { return Vec::new() };
+        if status == Some(ExitStatus::Code(death::PERMANENT_FAILURE)) {
+            death.verdict = Verdict::Permanent;
+            death.reason = "finish exited 125: permanent failure".to_string();
+        }
+        self.judge(death, now)
+    }
+
+    fn s6_timeout_finish(&self) -> Duration {
+        self.unit.s6.as_ref().map_or(Duration::from_secs(5), |s6| s6.timeout_finish)
+    }
+
+    /// Decides what follows a death: the heart of DESIGN.md §5.
+    fn judge(&mut self, death: Death, now: Instant) -> Vec<Action> {
+        self.last_exit = Some(death.status);
+        let detail = death.describe();
+        let verdict = death.verdict;
+        let ran_well = death.uptime >= self.unit.restart.min_uptime;
+        let long_run = death.uptime >= self.unit.restart.reset_after;
+        self.remember(death);
+        if let Some(intent) = self.stop_intent.take() {
+            return match intent {
+                AfterStop::Restart if !self.hold => self.start("restarting by request"),
+                _ => {
+                    self.set_state(State::Down, &detail);
+                    Vec::new()
+                }
+            };
+        }
+        if self.unit.main || self.hold {
+            self.set_state(State::Exited, &detail);
+            return Vec::new();
+        }
+        match verdict {
+            Verdict::Success => self.after_success(&detail),
+            Verdict::Permanent => {
+                self.set_state(State::Failed, &detail);
+                Vec::new()
+            }
+            Verdict::Failure => self.after_failure(&detail, ran_well, long_run, now),
+        }
+    }
+
+    fn remember(&mut self, death: Death) {
+        if self.deaths.len() == TALLY_LENGTH {
+            self.deaths.pop_front();
+        }
+        self.deaths.push_back(death);
+    }
+
+    fn after_success(&mut self, detail: &str) -> Vec<Action> {
+        let daemon = self.unit.kind == crate::unit::Kind::Daemon;
+        if daemon && self.unit.restart.policy == crate::unit::RestartPolicy::Always {
+            self.restarts += 1;
+            self.dirty = true;
+            return self.start(&format!("{detail}, policy always"));
+        }
+        self.set_state(State::Exited, detail);
+        Vec::new()
+    }
+
+    fn after_failure(&mut self, detail: &str, ran_well: bool, long_run: bool, now: Instant) -> Vec<Action> {
+        let config = self.unit.restart.clone();
+        self.dirty = true;
+        if long_run {
+            self.budget.forget_consecutive();
+        }
+        if self.budget.is_trial() {
+            self.budget.record_failure(&config, now);
+            return self.enter_cooldown(&format!("{detail}, trial failed"), now);
+        }
+        let exhausted = self.budget.record_failure(&config, now);
+        if config.policy == crate::unit::RestartPolicy::Never {
+            self.set_state(State::Failed, &format!("{detail}, policy never"));
+            return Vec::new();
+        }
+        if exhausted {
+            let budget = format!("{} failures in {}", config.max_failures, crate::unit::format_duration(config.window));
+            return match config.on_exhausted {
+                crate::unit::OnExhausted::Cooldown => self.enter_cooldown(&format!("{detail}, {budget}"), now),
+                crate::unit::OnExhausted::Stop => {
+                    self.set_state(State::Failed, &format!("{detail}, {budget}, giving up"));
+                    Vec::new()
+                }
+                crate::unit::OnExhausted::Escalate => {
+                    self.escalated = true;
+                    self.set_state(State::Failed, &format!("{detail}, {budget}, escalating"));
+                    Vec::new()
+                }
+            };
+        }
+        let delay = self.budget.restart_delay(&config, ran_well, &self.unit.name);
+        self.restarts += 1;
+        if delay.is_zero() {
+            return self.start(&format!("{detail}, restarting at once"));
+        }
+        let deadline = now + delay;
+        self.next_attempt = Some(deadline);
+        self.set_state(State::Backoff, &format!("{detail}, retry in {}", crate::unit::format_duration(delay)));
+        vec![Action::ArmTimer { timer: self.timer(TimerKind::Restart), deadline }]
+    }
+
+    fn enter_cooldown(&mut self, detail: &str, now: Instant) -> Vec<Action> {
+        let until = self.budget.open_circuit(&self.unit.restart, now);
+        self.next_attempt = Some(until);
+        let length = crate::unit::format_duration(until.saturating_duration_since(now));
+        self.set_state(State::Cooldown, &format!("{detail}, circuit open for {length}"));
+        vec![Action::ArmTimer { timer: self.timer(TimerKind::Restart), deadline: until }]
+    }
+
+    pub fn on_timer(&mut self, kind: TimerKind, now: Instant) -> Vec<Action> {
+        match (kind, self.state) {
+            (TimerKind::Restart, State::Backoff) if !self.hold => self.start("backoff over"),
+            (TimerKind::Restart, State::Cooldown) if !self.hold => {
+                self.budget.half_open();
+                self.dirty = true;
+                self.start("cooldown over, trial start")
+            }
+            (TimerKind::StopKill, State::Stopping) => {
+                let Some(pid) = self.pid else { return Vec::new() };
+                log::warn!("{}: still running {} after the stop signal, sending SIGKILL", self.unit.name, crate::unit::format_duration(self.unit.stop.timeout));
+                vec![Action::Signal { target: self.stop_target(pid), signal: Signal::KILL }]
+            }
+            (TimerKind::TrialReset, State::Running) if self.budget.is_trial() => {
+                log::info!("{}: ran {} on trial, circuit closed", self.unit.name, crate::unit::format_duration(self.unit.restart.reset_after));
+                self.budget.close_circuit();
+                self.dirty = true;
+                let _ = now;
+                Vec::new()
+            }
+            (TimerKind::FinishKill, _) => match self.finish_pid {
+                Some(pid) => {
+                    log::warn!("{}: finish ran too long, sending SIGKILL", self.unit.name);
+                    vec![Action::Signal { target: Target::Group(pid), signal: Signal::KILL }]
+                }
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn stop_target(&self, pid: Pid) -> Target {
+        match self.unit.stop.mode {
+            StopMode::Group => Target::Group(pid),
+            StopMode::Process => Target::Process(pid),
+        }
+    }
+
+    /// Stops the service: its stop signal (+SIGCONT), SIGKILL at the stop timeout.
+    pub fn stop(&mut self, intent: AfterStop, detail: &str, now: Instant) -> Vec<Action> {
+        let mut actions = vec![Action::CancelTimer { timer: self.timer(TimerKind::Restart) }];
+        self.next_attempt = None;
+        match (self.pid, self.state) {
+            (_, State::Stopping) => self.stop_intent = Some(intent),
+            (Some(pid), _) => {
+                self.stop_intent = Some(intent);
+                let target = self.stop_target(pid);
+                self.set_state(State::Stopping, detail);
+                actions.push(Action::Signal { target, signal: self.unit.stop.signal });
+                actions.push(Action::Signal { target, signal: Signal::CONT });
+                let deadline = now + self.unit.stop.timeout;
+                actions.push(Action::ArmTimer { timer: self.timer(TimerKind::StopKill), deadline });
+            }
+            (None, _) if intent == AfterStop::Restart && !self.hold => actions.extend(self.start(detail)),
+            (None, State::Starting) => self.stop_intent = Some(intent),
+            (None, _) => self.set_state(State::Down, detail),
+        }
+        actions
+    }
+
+    /// `reset`: forget the tally and close the circuit; a failed service goes down.
+    pub fn reset(&mut self) -> Vec<Action> {
+        self.budget.reset();
+        self.escalated = false;
+        self.dirty = true;
+        if matches!(self.state, State::Failed | State::Cooldown | State::Backoff) {
+            self.next_attempt = None;
+            self.set_state(State::Down, "reset");
+            return vec![Action::CancelTimer { timer: self.timer(TimerKind::Restart) }];
+        }
+        Vec::new()
+    }
+}

@@ -1,0 +1,56 @@
+//! The states a service can be in, named as DESIGN.md §5 and `phoenixctl status` name them.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Not wanted, or waiting for its dependencies.
+    Down,
+    /// Being spawned.
+    Starting,
+    Running,
+    /// Asked to stop; SIGKILL follows at the stop timeout.
+    Stopping,
+    /// Waiting out a restart delay.
+    Backoff,
+    /// Finished and not restarting (a oneshot that succeeded, or policy says no).
+    Exited,
+    /// Circuit open after the budget ran out; one trial start when it ends.
+    Cooldown,
+    /// Budget exhausted with `on-exhausted = "stop"`, a permanent failure, or a unit that
+    /// cannot start; cleared by `reset` or `start`.
+    Failed,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Down => "down",
+            State::Starting => "starting",
+            State::Running => "running",
+            State::Stopping => "stopping",
+            State::Backoff => "backoff",
+            State::Exited => "exited",
+            State::Cooldown => "cooldown",
+            State::Failed => "failed",
+        }
+    }
+
+    /// Every state, for tables and tests.
+    pub const ALL: [State; 8] = [
+        State::Down,
+        State::Starting,
+        State::Running,
+        State::Stopping,
+        State::Backoff,
+        State::Exited,
+        State::Cooldown,
+        State::Failed,
+    ];
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

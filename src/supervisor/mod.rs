@@ -1,0 +1,321 @@
+//! All services together: the pid index, the dependency graph, the main service, reloads
+//! and orderly shutdown. Routes each event to the service it concerns, then settles the
+//! whole: starts what has become startable, stops what must follow a dependency down.
+//! Pure, like the services it drives.
+
+mod dependencies;
+mod reload;
+mod stopping;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use crate::core::{Action, Core, Event, Pid, SpawnError, Target, TimerId};
+use crate::exit_status::{ExitStatus, remap_exit_code};
+use crate::service::record::ServiceRecord;
+use crate::service::{Circuit, Service, State, TimerKind, decode_spawn_token};
+use crate::shutdown::{FINAL_TIMER, GRACE_TIMER, Leftovers};
+use crate::unit::{CriticalAction, ExitCodeSetting, LoadReport, Settings, Signal, Unit, UnitError};
+
+/// The supervisor's own timer: the cap on the whole shutdown.
+const SHUTDOWN_CAP_TIMER: TimerId = 3;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SupervisorConfig {
+    pub settings: Settings,
+    /// `-g`: signals for the main service go to its process group.
+    pub signal_group: bool,
+    /// `-e`: exit codes reported as 0.
+    pub success_codes: Vec<u8>,
+    pub warn_on_reap: bool,
+}
+
+pub struct Supervisor {
+    config: SupervisorConfig,
+    services: Vec<Service>,
+    by_name: HashMap<String, usize>,
+    /// Live pids: (service index, is its `finish` script).
+    pids: HashMap<Pid, (usize, bool)>,
+    /// Units that failed to load, shown as failed.
+    invalid: BTreeMap<String, UnitError>,
+    /// Service indices in dependency order.
+    order: Vec<usize>,
+    restored: Vec<ServiceRecord>,
+    shutting_down: bool,
+    exit_code: u8,
+    leftovers: Leftovers,
+}
+
+impl Supervisor {
+    /// `command` is the main service given on the command line, if any; `restored` are
+    /// records saved by an earlier run.
+    pub fn new(config: SupervisorConfig, report: LoadReport, command: Option<Unit>, restored: Vec<ServiceRecord>) -> Supervisor {
+        let leftovers = Leftovers::new(config.settings.grace);
+        let mut supervisor = Supervisor {
+            config,
+            services: Vec::new(),
+            by_name: HashMap::new(),
+            pids: HashMap::new(),
+            invalid: BTreeMap::new(),
+            order: Vec::new(),
+            restored,
+            shutting_down: false,
+            exit_code: 0,
+            leftovers,
+        };
+        for unit in report.units {
+            supervisor.add(unit);
+        }
+        if let Some(unit) = command {
+            let index = supervisor.add(unit);
+            if let Some(service) = supervisor.services.get_mut(index) {
+                service.foreground = true;
+            }
+        }
+        supervisor.invalid = report.invalid.into_iter().collect();
+        supervisor.refresh_graph();
+        supervisor
+    }
+
+    fn add(&mut self, unit: Unit) -> usize {
+        let index = self.services.len();
+        self.by_name.insert(unit.name.clone(), index);
+        let mut service = Service::new(index, unit);
+        if let Some(record) = self.restored.iter().find(|r| r.name == service.unit.name) {
+            record.restore(&mut service);
+            if record.failed {
+                service.state = State::Failed;
+            }
+        }
+        self.services.push(service);
+        index
+    }
+
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    pub fn invalid_units(&self) -> &BTreeMap<String, UnitError> {
+        &self.invalid
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.by_name.get(name).and_then(|&index| self.services.get(index))
+    }
+
+    fn main_service(&self) -> Option<&Service> {
+        self.services.iter().find(|s| s.unit.main && !s.removed)
+    }
+
+    /// Reopens circuits that were open when Phoenix last stopped.
+    fn resume_circuits(&mut self, now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
+        for service in &mut self.services {
+            if let Circuit::Open { until, .. } = service.budget.circuit {
+                let deadline = until.max(now);
+                log::info!("{}: circuit still open, trial start in {}", service.unit.name, crate::unit::format_duration(deadline - now));
+                service.state = State::Cooldown;
+                service.next_attempt = Some(deadline);
+                actions.push(Action::ArmTimer { timer: service.timer(TimerKind::Restart), deadline });
+            }
+        }
+        actions
+    }
+
+    fn on_exited(&mut self, pid: Pid, status: ExitStatus, now: Instant) -> Vec<Action> {
+        let Some((index, finish)) = self.pids.remove(&pid) else {
+            if self.config.warn_on_reap {
+                log::warn!("reaped orphan pid {pid} ({status})");
+            }
+            return Vec::new();
+        };
+        let Some(service) = self.services.get_mut(index) else { return Vec::new() };
+        if finish {
+            return service.on_finish_exit(status, now);
+        }
+        let mut actions = service.on_exit(status, now);
+        if service.unit.main && !self.shutting_down {
+            let code = remap_exit_code(status, &self.config.success_codes);
+            log::info!("{}: main service ended ({status}), shutting down", service.unit.name);
+            actions.extend(self.begin_shutdown(code, now));
+            return actions;
+        }
+        if self.shutting_down {
+            return actions;
+        }
+        actions.extend(self.stop_requirers(index, now));
+        actions
+    }
+
+    fn on_spawn_result(&mut self, token: u64, result: Result<Pid, SpawnError>, now: Instant) -> Vec<Action> {
+        let Some((index, finish)) = decode_spawn_token(token) else { return Vec::new() };
+        let Some(service) = self.services.get_mut(index) else { return Vec::new() };
+        match (result, finish) {
+            (Ok(pid), false) => {
+                self.pids.insert(pid, (index, false));
+                service.on_spawned(pid, now)
+            }
+            (Ok(pid), true) => {
+                self.pids.insert(pid, (index, true));
+                service.on_finish_spawned(pid, now)
+            }
+            (Err(error), false) => {
+                let mut actions = service.on_spawn_failed(&error, now);
+                if service.unit.main && !self.shutting_down {
+                    actions.extend(self.begin_shutdown(error.exit_code(), now));
+                }
+                actions
+            }
+            (Err(error), true) => service.on_finish_failed(&error, now),
+        }
+    }
+
+    fn on_signal(&mut self, signal: Signal, from_self: bool, now: Instant) -> Vec<Action> {
+        match signal {
+            Signal::TERM | Signal::INT | Signal::PWR | Signal::RTMIN_3 => {
+                let code = self.main_service().and_then(|s| s.last_exit).map_or(0, |status| remap_exit_code(status, &self.config.success_codes));
+                log::info!("received {signal}, shutting down");
+                self.begin_shutdown(code, now)
+            }
+            Signal::HUP if !self.shutting_down => {
+                log::info!("received SIGHUP, reloading units");
+                vec![Action::LoadUnits]
+            }
+            Signal::CHLD | Signal::TTIN | Signal::TTOU | Signal::HUP => Vec::new(),
+            Signal::PIPE if from_self => Vec::new(),
+            _ => self.forward_to_main(signal),
+        }
+    }
+
+    fn forward_to_main(&self, signal: Signal) -> Vec<Action> {
+        let Some(pid) = self.main_service().and_then(|s| s.pid) else {
+            log::debug!("no main service to forward {signal} to");
+            return Vec::new();
+        };
+        let target = if self.config.signal_group { Target::Group(pid) } else { Target::Process(pid) };
+        vec![Action::Signal { target, signal }]
+    }
+
+    fn on_timer(&mut self, timer: TimerId, now: Instant) -> Vec<Action> {
+        match timer {
+            GRACE_TIMER | FINAL_TIMER => self.leftovers.on_timer(timer, now),
+            SHUTDOWN_CAP_TIMER => {
+                log::warn!("shutdown-timeout reached, killing every remaining process");
+                self.leftovers.begin(self.exit_code);
+                self.leftovers.kill_now(now)
+            }
+            _ => match TimerKind::decode(timer) {
+                Some((index, kind)) => self.services.get_mut(index).map_or_else(Vec::new, |s| s.on_timer(kind, now)),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// A service whose budget ran out with `on-exhausted = "escalate"`.
+    fn escalate(&mut self, now: Instant) -> Vec<Action> {
+        let Some(service) = self.services.iter_mut().find(|s| s.escalated) else { return Vec::new() };
+        service.escalated = false;
+        let name = service.unit.name.clone();
+        let status_code = service.last_exit.map_or(1, ExitStatus::shell_code);
+        let code = match self.config.settings.exit_code {
+            ExitCodeSetting::Service => status_code,
+            ExitCodeSetting::Fixed(code) => code,
+        };
+        match self.config.settings.on_critical_failure {
+            CriticalAction::None => {
+                log::error!("{name}: recovery exhausted; on-critical-failure = \"none\", carrying on");
+                Vec::new()
+            }
+            CriticalAction::Exit => {
+                log::error!("{name}: recovery exhausted, shutting down with status {code}");
+                self.begin_shutdown(code, now)
+            }
+            other => {
+                log::error!("{name}: recovery exhausted; on-critical-failure = {other:?} is not yet supported, exiting with status {code}");
+                self.begin_shutdown(code, now)
+            }
+        }
+    }
+
+    /// Saved records of services whose budget or circuit changed.
+    fn collect_dirty(&mut self) -> Vec<Action> {
+        if !self.services.iter().any(|s| s.dirty) {
+            return Vec::new();
+        }
+        for service in &mut self.services {
+            service.dirty = false;
+        }
+        let records = self.services.iter().filter(|s| !s.removed).map(ServiceRecord::of).collect();
+        vec![Action::SaveState(records)]
+    }
+}
+
+impl Core for Supervisor {
+    fn start(&mut self, now: Instant) -> Vec<Action> {
+        for (name, error) in &self.invalid {
+            log::error!("{name}: not started, invalid unit: {error}");
+        }
+        let mut actions = self.resume_circuits(now);
+        actions.extend(self.settle(now));
+        actions
+    }
+
+    fn step(&mut self, event: Event, now: Instant) -> Vec<Action> {
+        let mut actions = match event {
+            Event::Signal { signal, from_self } => self.on_signal(signal, from_self, now),
+            Event::Spawned { token, pid } => self.on_spawn_result(token, Ok(pid), now),
+            Event::SpawnFailed { token, error } => self.on_spawn_result(token, Err(error), now),
+            Event::Exited { pid, status } => self.on_exited(pid, status, now),
+            Event::Drained { children_remain } => self.leftovers.on_drained(children_remain, now),
+            Event::TimerFired { timer } => self.on_timer(timer, now),
+            Event::UnitsLoaded(report) => self.reload(*report, now),
+        };
+        actions.extend(self.escalate(now));
+        actions.extend(self.settle(now));
+        actions.extend(self.collect_dirty());
+        actions
+    }
+}
+
+/// The unit for a command given on the command line with `--services`: the main service.
+pub fn command_unit(argv: Vec<String>) -> Unit {
+    let name = argv
+        .first()
+        .and_then(|program| program.rsplit('/').next())
+        .filter(|name| crate::unit::is_valid_name(name))
+        .unwrap_or("main")
+        .to_string();
+    let mut unit = crate::unit::parse_unit(&name, std::path::Path::new("<command line>"), "command = [\"true\"]\nmain = true\n")
+        .unwrap_or_else(|_| placeholder_unit(&name));
+    unit.command = crate::unit::Command::Argv(argv);
+    unit.restart.min_uptime = Duration::ZERO;
+    unit
+}
+
+fn placeholder_unit(name: &str) -> Unit {
+    // parse_unit of a constant text cannot fail; this keeps the signature total.
+    Unit {
+        name: name.to_string(),
+        source: std::path::PathBuf::from("<command line>"),
+        description: None,
+        command: crate::unit::Command::Argv(Vec::new()),
+        kind: crate::unit::Kind::Daemon,
+        enabled: true,
+        main: true,
+        critical: false,
+        after: Vec::new(),
+        requires: Vec::new(),
+        wants: Vec::new(),
+        working_directory: None,
+        user: None,
+        group: None,
+        umask: None,
+        environment: Default::default(),
+        environment_files: Vec::new(),
+        restart: crate::unit::RestartConfig::defaults(crate::unit::Kind::Daemon, true),
+        stop: Default::default(),
+        s6: None,
+    }
+}

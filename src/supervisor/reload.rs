@@ -1,0 +1,68 @@
+//! SIGHUP: the services directory read again and diffed against what runs. New units
+//! start, removed ones stop, changed ones restart with their new definition, unchanged ones
+//! are not touched; a unit that became invalid keeps its old definition running.
+
+use std::time::Instant;
+
+use crate::core::Action;
+use crate::service::AfterStop;
+use crate::unit::LoadReport;
+
+use super::Supervisor;
+
+impl Supervisor {
+    pub(super) fn reload(&mut self, report: LoadReport, now: Instant) -> Vec<Action> {
+        if self.shutting_down {
+            return Vec::new();
+        }
+        let mut actions = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for unit in report.units {
+            seen.insert(unit.name.clone());
+            match self.by_name.get(&unit.name).copied() {
+                Some(index) => actions.extend(self.replace(index, unit, now)),
+                None => {
+                    log::info!("{}: new unit", unit.name);
+                    self.add(unit);
+                }
+            }
+        }
+        self.invalid.clear();
+        for (name, error) in report.invalid {
+            seen.insert(name.clone());
+            if self.by_name.contains_key(&name) {
+                log::error!("{name}: keeping the running definition, the new one is invalid: {error}");
+            } else {
+                log::error!("{name}: not started, invalid unit: {error}");
+                self.invalid.insert(name, error);
+            }
+        }
+        for service in &mut self.services {
+            if !service.removed && !service.foreground && !seen.contains(&service.unit.name) {
+                log::info!("{}: unit removed", service.unit.name);
+                service.removed = true;
+                actions.extend(service.stop(AfterStop::Down, "unit removed", now));
+            }
+        }
+        self.refresh_graph();
+        actions
+    }
+
+    fn replace(&mut self, index: usize, unit: crate::unit::Unit, now: Instant) -> Vec<Action> {
+        let Some(service) = self.services.get_mut(index) else { return Vec::new() };
+        if service.unit == unit && !service.removed {
+            return Vec::new();
+        }
+        log::info!("{}: unit changed", unit.name);
+        service.removed = false;
+        let was_live = service.pid.is_some();
+        service.unit = unit;
+        if was_live && service.unit.enabled {
+            return service.stop(AfterStop::Restart, "unit changed", now);
+        }
+        if was_live {
+            return service.stop(AfterStop::Down, "unit changed, now disabled", now);
+        }
+        Vec::new()
+    }
+}
