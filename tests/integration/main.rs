@@ -1,0 +1,10 @@
+//! Phoenix's integration tests: one test binary (`cargo test --test integration`) that runs
+//! the built `phoenix` as PID 1 of a fresh PID namespace per test and asserts on effects
+//! only: exit status, files the children write, `/proc`. Needs root (`unshare --pid`).
+//!
+//! `PHOENIX_TEST_BIN=/usr/bin/tini` runs the tini-compatible tests against tini itself.
+
+mod harness;
+mod procfs;
+mod tini_mode;
+mod wait;

@@ -1,0 +1,123 @@
+//! What the child inherits from Phoenix: a clean signal state and no descriptor of its
+//! own, Phoenix's directory; and how Phoenix treats the child's stops and its own parent.
+
+use nix::sys::signal::Signal;
+
+use crate::harness::{DEADLINE, Pid1, TestResult, sh};
+use crate::procfs::{children, state};
+
+/// A signal mask from `/proc/<pid>/status`, e.g. `SigIgn`.
+fn signal_mask(status: &str, field: &str) -> Option<u64> {
+    let line = status
+        .lines()
+        .find(|line| line.starts_with(&format!("{field}:")))?;
+    u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+}
+
+#[test]
+fn child_starts_with_no_blocked_or_ignored_signals() -> TestResult {
+    let script = "cat /proc/self/status > status.tmp && mv status.tmp child.status
+                  while [ ! -e done ]; do sleep 0.01; done";
+    let mut phoenix = Pid1::start(sh(script))?;
+    phoenix.wait_for_file("child.status")?;
+    // What Phoenix was given passes through (glibc's posix_spawn, used by cargo and std,
+    // leaves its internal signal 32 ignored); what Phoenix changed must not.
+    let launcher = std::fs::read_to_string(format!("/proc/{}/status", phoenix.launcher_pid()))?;
+    let inherited = signal_mask(&launcher, "SigIgn").ok_or("no SigIgn for the launcher")?;
+    phoenix.touch("done")?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    let status = phoenix.read("child.status");
+    assert_eq!(
+        signal_mask(&status, "SigBlk"),
+        Some(0),
+        "blocked in the child\n{status}"
+    );
+    let ignored = signal_mask(&status, "SigIgn").ok_or("no SigIgn for the child")?;
+    assert_eq!(
+        ignored & !inherited,
+        0,
+        "ignored in the child (inherited {inherited:x})\n{status}"
+    );
+    Ok(())
+}
+
+#[test]
+fn child_runs_in_phoenix_directory() -> TestResult {
+    let mut phoenix = Pid1::start(sh("pwd > cwd"))?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    let expected = phoenix.dir().canonicalize()?;
+    assert_eq!(phoenix.read("cwd").trim(), expected.to_string_lossy());
+    Ok(())
+}
+
+#[test]
+fn parent_death_signal_reaches_the_child() -> TestResult {
+    let script = r#"
+trap 'echo TERM > child.term; exit 0' TERM
+touch child.ready
+while :; do sleep 0.01; done
+"#;
+    let mut args = vec!["-p".to_string(), "SIGTERM".into()];
+    args.extend(sh(script));
+    let mut phoenix = Pid1::start(args)?;
+    phoenix.wait_for_file("child.ready")?;
+    phoenix.kill_parent()?;
+    phoenix.eventually("the child got TERM", || {
+        phoenix.read("child.term").trim() == "TERM"
+    })?;
+    Ok(())
+}
+
+#[test]
+fn child_inherits_no_descriptor_of_phoenix() -> TestResult {
+    let script =
+        "for fd in /proc/$$/fd/*; do readlink \"$fd\" || :; done > fds.tmp; mv fds.tmp fds";
+    let mut phoenix = Pid1::start(sh(script))?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    let fds = phoenix.read("fds");
+    let leaked: Vec<&str> = fds
+        .lines()
+        .filter(|target| target.starts_with("anon_inode:") || target.starts_with("socket:"))
+        .collect();
+    assert!(leaked.is_empty(), "the child inherited {leaked:?}\n{fds}");
+    Ok(())
+}
+
+#[test]
+fn stopped_child_is_not_an_exit() -> TestResult {
+    let mut phoenix = Pid1::start(sh("kill -STOP $$; exit 4"))?;
+    let pid = phoenix.pid()?;
+    phoenix.eventually("the child is stopped", || {
+        children(pid).iter().any(|&child| state(child) == Some('T'))
+    })?;
+    assert_eq!(
+        phoenix.try_exit()?,
+        None,
+        "phoenix ended with a stopped child{}",
+        phoenix.context()
+    );
+    // CONT is forwarded like any catchable signal.
+    phoenix.signal(Signal::SIGCONT)?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        4,
+        "exit status{}",
+        phoenix.context()
+    );
+    Ok(())
+}

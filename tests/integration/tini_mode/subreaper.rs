@@ -1,0 +1,66 @@
+//! Not PID 1, Phoenix registers as a child subreaper by itself, says so in one warning
+//! line, and reaps the orphans that are re-parented to it.
+
+use crate::harness::{DEADLINE, Plain, TestResult, sh};
+use crate::procfs::{status_field, zombie_children};
+
+/// Double-forks a grandchild that writes its pid and waits for `go`; the child itself
+/// stays until `done`, so the orphan is re-parented to Phoenix, not left to its parent.
+/// Should the orphan escape Phoenix (no subreaper), it ends with the test's directory.
+const ORPHAN_MAKER: &str = r#"
+( sh -c 'echo $$ > orphan.tmp && mv orphan.tmp orphan.pid
+         while [ ! -e go ] && [ -e .stderr ]; do sleep 0.01; done' & )
+while [ ! -e done ]; do sleep 0.01; done
+exit 0
+"#;
+
+#[test]
+fn adopts_and_reaps_orphans_when_not_pid1() -> TestResult {
+    let mut phoenix = Plain::start(sh(ORPHAN_MAKER))?;
+    let phoenix_pid = phoenix.pid()?.to_string();
+    let orphan: i32 = phoenix.wait_for_file("orphan.pid")?.trim().parse()?;
+    phoenix.eventually("the orphan's parent is phoenix", || {
+        status_field(orphan, "PPid").as_deref() == Some(phoenix_pid.as_str())
+    })?;
+    phoenix.touch("go")?;
+    phoenix.eventually("the orphan is reaped", || {
+        status_field(orphan, "PPid").as_deref() != Some(phoenix_pid.as_str())
+    })?;
+    let pid = phoenix.pid()?;
+    phoenix.eventually("phoenix has no zombie children", || {
+        zombie_children(pid).is_empty()
+    })?;
+    phoenix.touch("done")?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    let warnings: Vec<String> = phoenix
+        .stderr()
+        .lines()
+        .filter(|line| line.contains("subreaper"))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning about the subreaper{}",
+        phoenix.context()
+    );
+    Ok(())
+}
+
+#[test]
+fn explicit_subreaper_does_not_warn() -> TestResult {
+    let mut phoenix = Plain::start(["-s", "--", "true"])?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    assert_eq!(phoenix.stderr(), "", "stderr with -s");
+    Ok(())
+}
