@@ -21,6 +21,7 @@ pub mod exit_status;
 pub mod init;
 pub mod logging;
 pub mod process_spec;
+pub mod reference;
 pub mod run;
 pub mod service;
 pub mod shutdown;
