@@ -14,6 +14,7 @@
 //! `std::process`.
 
 pub mod cli;
+pub mod control;
 pub mod core;
 pub mod envfile;
 pub mod event_loop;
