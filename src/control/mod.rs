@@ -1,3 +1,5 @@
-//! The control plane: a pure protocol and (in the shell) the socket server and event log.
+//! The control plane: a pure protocol, and in the shell the socket server, the event log
+//! and the paths both ends agree on.
 
+pub mod paths;
 pub mod protocol;
