@@ -157,6 +157,10 @@ impl EventLoop {
                     self.queue.push_back(Event::UnitsLoaded(Box::new(report)));
                 }
             }
+            Action::Reply { client, reply } => {
+                log::debug!("no control server for client {client}: {reply:?}")
+            }
+            Action::Record(transition) => log::trace!("transition: {transition:?}"),
             Action::SaveState(records) => {
                 if let Some(path) = &self.host.state_file {
                     crate::state_file::save(path, &records);

@@ -30,7 +30,8 @@ impl Supervisor {
             }
         };
         for service in &mut self.services {
-            service.wanted = service.unit.enabled && !service.removed;
+            service.wanted =
+                service.wanted_by_request.unwrap_or(service.unit.enabled) && !service.removed;
         }
         loop {
             let pulled: Vec<usize> = self
