@@ -40,6 +40,7 @@ pub struct EventLoop {
     host: Host,
     signals: SignalSource,
     timers: Timers,
+    pipes: crate::sys::pipes::LoggerPipes,
     queue: VecDeque<Event>,
     exit_code: Option<u8>,
 }
@@ -55,6 +56,7 @@ impl EventLoop {
             host,
             signals,
             timers: Timers::default(),
+            pipes: Default::default(),
             queue: VecDeque::new(),
             exit_code: None,
         })
@@ -138,7 +140,8 @@ impl EventLoop {
     fn perform(&mut self, action: Action) {
         match action {
             Action::Spawn { token, spec } => {
-                let event = match spawn::spawn(&spec, self.signals.original_mask()) {
+                let event = match spawn::spawn(&spec, self.signals.original_mask(), &mut self.pipes)
+                {
                     Ok(pid) => Event::Spawned { token, pid },
                     Err(error) => Event::SpawnFailed { token, error },
                 };

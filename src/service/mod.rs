@@ -112,6 +112,8 @@ pub struct Service {
     pub escalated: bool,
     /// The budget or circuit changed and should be saved.
     pub dirty: bool,
+    /// For an s6 `log/` logger: the service whose output it reads.
+    pub logger_for: Option<String>,
     /// An administrator's start or stop overrides `enabled` until the next reset.
     pub wanted_by_request: Option<bool>,
     /// State changes not yet collected by the supervisor: (from, to, reason).
@@ -143,6 +145,7 @@ impl Service {
             blocked_on: None,
             escalated: false,
             dirty: false,
+            logger_for: None,
             wanted_by_request: None,
             changes: Vec::new(),
             stop_intent: None,

@@ -2,6 +2,7 @@
 //! `requires`/`wants`), in what order they start, when one may start (everything it is
 //! `after` or `requires` is ready), and who follows a required service down.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::core::Action;
@@ -29,7 +30,13 @@ impl Supervisor {
                 (0..self.services.len()).collect()
             }
         };
+        let loggers: HashMap<String, String> = self
+            .services
+            .iter()
+            .filter_map(|s| Some((s.unit.s6.as_ref()?.logger.clone()?, s.unit.name.clone())))
+            .collect();
         for service in &mut self.services {
+            service.logger_for = loggers.get(&service.unit.name).cloned();
             service.wanted =
                 service.wanted_by_request.unwrap_or(service.unit.enabled) && !service.removed;
         }
