@@ -5,7 +5,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -117,6 +117,8 @@ impl EventLog {
             .read(true)
             .append(true)
             .create(true)
+            // The same readers as the control socket: root and Phoenix's own uid.
+            .mode(0o600)
             .open(&self.path)?;
         self.size = file.metadata()?.len();
         if self.size > 0 {
@@ -209,6 +211,7 @@ fn civil_from_days(days: i128) -> (i128, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
     use std::time::Duration;
 
     fn record(index: u32) -> EventRecord {
@@ -275,6 +278,8 @@ mod tests {
         assert_eq!(log.history(), [record(1), record(2)]);
         log.append(&record(3));
         assert_eq!(log.history(), [record(1), record(2), record(3)]);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]
