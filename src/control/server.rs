@@ -525,6 +525,25 @@ mod tests {
     }
 
     #[test]
+    fn a_client_over_its_read_budget_is_served_on_a_later_wake_up() {
+        let mut harness = Harness::new();
+        let mut client = harness.connect();
+        // A send buffer large enough that everything is queued before the server reads.
+        let size = 4usize << 20;
+        if socket::setsockopt(&client.stream, socket::sockopt::SndBufForce, &size).is_err() {
+            eprintln!("skipped: SO_SNDBUFFORCE needs CAP_NET_ADMIN");
+            return;
+        }
+        // A mebibyte of blank lines (ignored) and then a request: more than one wake-up's
+        // read budget, arriving without any further edge to wake the server.
+        let mut bytes = vec![b'\n'; 1 << 20];
+        bytes.extend_from_slice(protocol::format_request(&status()).as_bytes());
+        client.send(&bytes);
+        harness.serve_until(|_| client.has_replies(1));
+        assert!(matches!(client.replies[0], Reply::Ok { .. }));
+    }
+
+    #[test]
     fn two_hundred_clients_connecting_at_once_are_all_answered() {
         let mut harness = Harness::new();
         let mut clients: Vec<TestClient> = (0..200).map(|_| harness.connect()).collect();
