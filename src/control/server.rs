@@ -47,7 +47,10 @@ impl ClientId {
     }
 
     pub fn from_raw(raw: u64) -> ClientId {
-        ClientId { slot: (raw >> 40) as usize, serial: raw & ((1 << 40) - 1) }
+        ClientId {
+            slot: (raw >> 40) as usize,
+            serial: raw & ((1 << 40) - 1),
+        }
     }
 }
 

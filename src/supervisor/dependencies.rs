@@ -48,9 +48,10 @@ impl Supervisor {
                 .flat_map(|s| s.unit.requires.iter().chain(&s.unit.wants))
                 .filter_map(|name| self.by_name.get(name).copied())
                 .filter(|&index| {
-                    self.services
-                        .get(index)
-                        .is_some_and(|s| !s.wanted && !s.removed)
+                    // An administrator's stop outweighs a pull-in.
+                    self.services.get(index).is_some_and(|s| {
+                        !s.wanted && !s.removed && s.wanted_by_request != Some(false)
+                    })
                 })
                 .collect();
             if pulled.is_empty() {

@@ -426,6 +426,27 @@ fn control_commands_act_and_reply() {
     ));
 }
 
+#[test]
+fn an_administrators_stop_outweighs_a_requires_pull_in() {
+    use crate::control::protocol::Request;
+    let mut shell = Shell::boot(&[
+        ("db", "command = \"db\""),
+        ("web", "command = \"web\"\nrequires = [\"db\"]"),
+    ]);
+    control(&mut shell, Request::Stop { name: "db".into() });
+    shell.die_on_signals();
+    shell.die_on_signals();
+    assert_eq!(shell.state("db"), State::Down);
+    assert_eq!(
+        shell.state("web"),
+        State::Down,
+        "web follows db down and waits"
+    );
+    control(&mut shell, Request::Start { name: "db".into() });
+    assert_eq!(shell.state("db"), State::Running);
+    assert_eq!(shell.state("web"), State::Running);
+}
+
 #[derive(Clone, Debug)]
 enum Input {
     Exit {
