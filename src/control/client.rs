@@ -75,9 +75,17 @@ pub struct Connection {
 
 impl Connection {
     pub fn open(path: &Path) -> Result<Connection, ClientError> {
-        let stream = UnixStream::connect(path).map_err(|error| ClientError::Unreachable {
-            path: path.to_path_buf(),
-            error,
+        let stream = UnixStream::connect(path).map_err(|error| match error.kind() {
+            // The socket (0600, in a 0700 directory) exists but is not ours to use: that
+            // is a refusal, not an absence.
+            io::ErrorKind::PermissionDenied => ClientError::Failed(format!(
+                "permission denied: {} is reserved for root and Phoenix's own user",
+                path.display()
+            )),
+            _ => ClientError::Unreachable {
+                path: path.to_path_buf(),
+                error,
+            },
         })?;
         Ok(Connection {
             path: path.to_path_buf(),
