@@ -139,13 +139,13 @@ mod tests {
             warn_on_reap: false,
             grace: Duration::from_secs(5),
         });
-        assert_eq!(init.start(Instant::now()).len(), 1);
+        assert_eq!(init.start(crate::testing::now()).len(), 1);
         init
     }
 
     fn running(signal_group: bool) -> (Init, Instant) {
         let mut init = init(signal_group, vec![]);
-        let now = Instant::now();
+        let now = crate::testing::now();
         assert!(
             init.step(
                 Event::Spawned {
@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn remaps_listed_codes() {
         let mut init = init(false, vec![143]);
-        let now = Instant::now();
+        let now = crate::testing::now();
         init.step(
             Event::Spawned {
                 token: SPAWN_MAIN,
@@ -328,7 +328,7 @@ mod tests {
     fn spawn_failure_exits_with_shell_codes() {
         for (errno, code) in [(2, 127), (13, 126)] {
             let mut init = init(false, vec![]);
-            let now = Instant::now();
+            let now = crate::testing::now();
             let error = SpawnError {
                 pid: None,
                 errno,

@@ -31,3 +31,15 @@ pub mod supervisor;
 pub mod sys;
 pub mod timers;
 pub mod unit;
+
+#[cfg(test)]
+#[path = "tests/architecture.rs"]
+mod architecture_tests;
+
+/// A clock for tests of the pure core, which may not read one itself.
+#[cfg(test)]
+pub(crate) mod testing {
+    pub fn now() -> std::time::Instant {
+        std::time::Instant::now()
+    }
+}

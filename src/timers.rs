@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn fires_in_order_and_honours_rearm_and_cancel() {
-        let start = Instant::now();
+        let start = crate::testing::now();
         let mut timers = Timers::default();
         timers.arm(1, start + Duration::from_secs(3));
         timers.arm(2, start + Duration::from_secs(1));

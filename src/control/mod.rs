@@ -14,4 +14,5 @@ mod socket_file;
 pub mod wait;
 
 #[cfg(test)]
+#[path = "tests/fake_server.rs"]
 mod fake_server;

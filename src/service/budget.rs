@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn exhausts_within_the_window_only() {
         let config = config();
-        let start = Instant::now();
+        let start = crate::testing::now();
         let mut budget = Budget::default();
         assert!(!budget.record_failure(&config, start));
         assert!(!budget.record_failure(&config, start + Duration::from_secs(1)));
@@ -178,13 +178,13 @@ mod tests {
     fn first_failure_after_a_good_run_restarts_at_once() {
         let config = config();
         let mut budget = Budget::default();
-        budget.record_failure(&config, Instant::now());
+        budget.record_failure(&config, crate::testing::now());
         assert_eq!(budget.restart_delay(&config, true, "web"), Duration::ZERO);
         assert_eq!(
             budget.restart_delay(&config, false, "web"),
             Duration::from_secs(1)
         );
-        budget.record_failure(&config, Instant::now());
+        budget.record_failure(&config, crate::testing::now());
         assert_eq!(
             budget.restart_delay(&config, true, "web"),
             Duration::from_secs(2)
@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn cooldown_doubles_up_to_its_cap() {
         let config = config();
-        let now = Instant::now();
+        let now = crate::testing::now();
         let mut budget = Budget::default();
         assert_eq!(
             budget.open_circuit(&config, now),

@@ -40,7 +40,7 @@ fn spawns(actions: &[Action]) -> usize {
 
 #[test]
 fn deaths_are_judged_by_code_uptime_and_policy() {
-    let t0 = Instant::now();
+    let t0 = crate::testing::now();
     // (unit text, status, uptime, expected state, expected restart delay or None)
     let rows: &[(&str, ExitStatus, u64, State, Option<u64>)] = &[
         ("", ExitStatus::Code(1), 5, State::Starting, None), // ran well, first failure: at once
@@ -119,7 +119,7 @@ fn deaths_are_judged_by_code_uptime_and_policy() {
 #[test]
 fn backoff_grows_then_exhausts_into_cooldown() {
     let text = "[restart]\ndelay = \"1s\"\nmax-failures = 4\nwindow = \"1m\"\ncooldown = \"10s\"\nmax-cooldown = \"15s\"";
-    let mut now = Instant::now();
+    let mut now = crate::testing::now();
     let mut service = running(text, now);
     let mut delays = Vec::new();
     for _ in 0..3 {
@@ -156,7 +156,7 @@ fn backoff_grows_then_exhausts_into_cooldown() {
 fn on_exhausted_stop_and_escalate() {
     for (policy, escalated) in [("stop", false), ("escalate", true)] {
         let text = format!("[restart]\nmax-failures = 1\non-exhausted = \"{policy}\"");
-        let now = Instant::now();
+        let now = crate::testing::now();
         let mut service = running(&text, now);
         let actions = service.on_exit(ExitStatus::Code(1), now);
         assert_eq!(service.state, State::Failed);
@@ -167,7 +167,7 @@ fn on_exhausted_stop_and_escalate() {
 
 #[test]
 fn stop_signals_then_kills_and_death_is_success() {
-    let now = Instant::now();
+    let now = crate::testing::now();
     let mut service = running("[stop]\nsignal = \"SIGINT\"\ntimeout = \"2s\"", now);
     let actions = service.stop(AfterStop::Down, "test", now);
     assert_eq!(service.state, State::Stopping);
@@ -194,7 +194,7 @@ fn stop_signals_then_kills_and_death_is_success() {
 
 #[test]
 fn stop_mode_process_signals_only_the_pid() {
-    let now = Instant::now();
+    let now = crate::testing::now();
     let mut service = running("[stop]\nmode = \"process\"", now);
     let actions = service.stop(AfterStop::Down, "test", now);
     assert!(actions.contains(&Action::Signal {
@@ -205,7 +205,7 @@ fn stop_mode_process_signals_only_the_pid() {
 
 #[test]
 fn restart_request_starts_again_after_death() {
-    let now = Instant::now();
+    let now = crate::testing::now();
     let mut service = running("", now);
     service.stop(AfterStop::Restart, "test", now);
     let actions = service.on_exit(ExitStatus::Signal(Signal::TERM), now);
@@ -215,7 +215,7 @@ fn restart_request_starts_again_after_death() {
 
 #[test]
 fn spawn_failure_is_a_counted_failure() {
-    let now = Instant::now();
+    let now = crate::testing::now();
     let mut service = Service::new(0, unit(""));
     service.start("test");
     let error = SpawnError {
@@ -231,7 +231,7 @@ fn spawn_failure_is_a_counted_failure() {
 
 #[test]
 fn hold_prevents_restarts() {
-    let now = Instant::now();
+    let now = crate::testing::now();
     let mut service = running("", now);
     service.hold = true;
     let actions = service.on_exit(ExitStatus::Code(1), now);
@@ -241,7 +241,7 @@ fn hold_prevents_restarts() {
 
 #[test]
 fn explicit_start_and_reset_clear_a_failure() {
-    let now = Instant::now();
+    let now = crate::testing::now();
     let mut service = running("[restart]\nmax-failures = 1\non-exhausted = \"stop\"", now);
     service.on_exit(ExitStatus::Code(1), now);
     assert_eq!(service.state, State::Failed);
@@ -255,7 +255,7 @@ fn explicit_start_and_reset_clear_a_failure() {
 
 #[test]
 fn reset_after_forgets_consecutive_failures() {
-    let now = Instant::now();
+    let now = crate::testing::now();
     let mut service = running("[restart]\nreset-after = \"1m\"", now);
     service.budget.consecutive = 3;
     let actions = service.on_exit(ExitStatus::Code(1), now + secs(120));

@@ -3,7 +3,8 @@
 //! beyond reading the services directory; nothing here runs, signals or waits.
 
 #[cfg(test)]
-mod checks;
+#[path = "tests/docs.rs"]
+mod docs_tests;
 pub mod duration;
 pub mod error;
 pub mod graph;

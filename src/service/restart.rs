@@ -1,0 +1,210 @@
+//! After a death: the s6 `finish` step, then the verdict of DESIGN.md §5 — restart at
+//! once, back off, open the circuit, fail, or escalate. Part of `Service`; pure.
+
+use std::time::{Duration, Instant};
+
+use crate::core::{Action, Pid, SpawnError};
+use crate::exit_status::ExitStatus;
+use crate::unit::{Kind, OnExhausted, RestartPolicy, format_duration};
+
+use super::death::{self, Death, Verdict};
+use super::{AfterStop, Service, State, TALLY_LENGTH, TimerKind, spawn_token, spec};
+
+impl Service {
+    /// The program exited (or was killed).
+    pub fn on_exit(&mut self, status: ExitStatus, now: Instant) -> Vec<Action> {
+        self.pid = None;
+        let uptime = self
+            .started_at
+            .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        self.started_at = None;
+        let death = death::classify(&self.unit, status, uptime, self.stop_intent.is_some(), now);
+        let mut actions = vec![
+            Action::CancelTimer {
+                timer: self.timer(TimerKind::StopKill),
+            },
+            Action::CancelTimer {
+                timer: self.timer(TimerKind::TrialReset),
+            },
+        ];
+        match spec::finish_spec(self, status).filter(|_| !self.hold) {
+            Some(finish) => {
+                self.pending = Some(death);
+                self.set_state(State::Stopping, &format!("{status}, running finish"));
+                actions.push(Action::Spawn {
+                    token: spawn_token(self.index, true),
+                    spec: finish,
+                });
+            }
+            None => actions.extend(self.judge(death, now)),
+        }
+        actions
+    }
+
+    pub fn on_finish_spawned(&mut self, pid: Pid, now: Instant) -> Vec<Action> {
+        self.finish_pid = Some(pid);
+        let deadline = now + self.s6_timeout_finish();
+        vec![Action::ArmTimer {
+            timer: self.timer(TimerKind::FinishKill),
+            deadline,
+        }]
+    }
+
+    pub fn on_finish_failed(&mut self, error: &SpawnError, now: Instant) -> Vec<Action> {
+        log::warn!(
+            "{}: unable to run finish: {}",
+            self.unit.name,
+            error.message
+        );
+        self.end_finish(None, now)
+    }
+
+    pub fn on_finish_exit(&mut self, status: ExitStatus, now: Instant) -> Vec<Action> {
+        self.finish_pid = None;
+        let mut actions = vec![Action::CancelTimer {
+            timer: self.timer(TimerKind::FinishKill),
+        }];
+        actions.extend(self.end_finish(Some(status), now));
+        actions
+    }
+
+    fn end_finish(&mut self, status: Option<ExitStatus>, now: Instant) -> Vec<Action> {
+        let Some(mut death) = self.pending.take() else {
+            return Vec::new();
+        };
+        if status == Some(ExitStatus::Code(death::PERMANENT_FAILURE)) {
+            death.verdict = Verdict::Permanent;
+            death.reason = "finish exited 125: permanent failure".to_string();
+        }
+        self.judge(death, now)
+    }
+
+    fn s6_timeout_finish(&self) -> Duration {
+        self.unit
+            .s6
+            .as_ref()
+            .map_or(Duration::from_secs(5), |s6| s6.timeout_finish)
+    }
+
+    /// Decides what follows a death: the heart of DESIGN.md §5.
+    pub(super) fn judge(&mut self, death: Death, now: Instant) -> Vec<Action> {
+        self.last_exit = Some(death.status);
+        let detail = death.describe();
+        let verdict = death.verdict;
+        let ran_well = death.uptime >= self.unit.restart.min_uptime;
+        let long_run = death.uptime >= self.unit.restart.reset_after;
+        self.remember(death);
+        if let Some(intent) = self.stop_intent.take() {
+            return match intent {
+                AfterStop::Restart if !self.hold => self.start("restarting by request"),
+                _ => {
+                    self.set_state(State::Down, &detail);
+                    Vec::new()
+                }
+            };
+        }
+        if self.unit.main || self.hold {
+            self.set_state(State::Exited, &detail);
+            return Vec::new();
+        }
+        match verdict {
+            Verdict::Success => self.after_success(&detail),
+            Verdict::Permanent => {
+                self.set_state(State::Failed, &detail);
+                Vec::new()
+            }
+            Verdict::Failure => self.after_failure(&detail, ran_well, long_run, now),
+        }
+    }
+
+    fn remember(&mut self, death: Death) {
+        if self.deaths.len() == TALLY_LENGTH {
+            self.deaths.pop_front();
+        }
+        self.deaths.push_back(death);
+    }
+
+    fn after_success(&mut self, detail: &str) -> Vec<Action> {
+        let daemon = self.unit.kind == Kind::Daemon;
+        if daemon && self.unit.restart.policy == RestartPolicy::Always {
+            self.restarts += 1;
+            self.dirty = true;
+            return self.start(&format!("{detail}, policy always"));
+        }
+        self.set_state(State::Exited, detail);
+        Vec::new()
+    }
+
+    fn after_failure(
+        &mut self,
+        detail: &str,
+        ran_well: bool,
+        long_run: bool,
+        now: Instant,
+    ) -> Vec<Action> {
+        let config = self.unit.restart.clone();
+        self.dirty = true;
+        if long_run {
+            self.budget.forget_consecutive();
+        }
+        if self.budget.is_trial() {
+            self.budget.record_failure(&config, now);
+            return self.enter_cooldown(&format!("{detail}, trial failed"), now);
+        }
+        let exhausted = self.budget.record_failure(&config, now);
+        if config.policy == RestartPolicy::Never {
+            self.set_state(State::Failed, &format!("{detail}, policy never"));
+            return Vec::new();
+        }
+        if exhausted {
+            let budget = format!(
+                "{} failures in {}",
+                config.max_failures,
+                format_duration(config.window)
+            );
+            return match config.on_exhausted {
+                OnExhausted::Cooldown => self.enter_cooldown(&format!("{detail}, {budget}"), now),
+                OnExhausted::Stop => {
+                    self.set_state(State::Failed, &format!("{detail}, {budget}, giving up"));
+                    Vec::new()
+                }
+                OnExhausted::Escalate => {
+                    self.escalated = true;
+                    self.set_state(State::Failed, &format!("{detail}, {budget}, escalating"));
+                    Vec::new()
+                }
+            };
+        }
+        let delay = self
+            .budget
+            .restart_delay(&config, ran_well, &self.unit.name);
+        self.restarts += 1;
+        if delay.is_zero() {
+            return self.start(&format!("{detail}, restarting at once"));
+        }
+        let deadline = now + delay;
+        self.next_attempt = Some(deadline);
+        self.set_state(
+            State::Backoff,
+            &format!("{detail}, retry in {}", format_duration(delay)),
+        );
+        vec![Action::ArmTimer {
+            timer: self.timer(TimerKind::Restart),
+            deadline,
+        }]
+    }
+
+    fn enter_cooldown(&mut self, detail: &str, now: Instant) -> Vec<Action> {
+        let until = self.budget.open_circuit(&self.unit.restart, now);
+        self.next_attempt = Some(until);
+        let length = format_duration(until.saturating_duration_since(now));
+        self.set_state(
+            State::Cooldown,
+            &format!("{detail}, circuit open for {length}"),
+        );
+        vec![Action::ArmTimer {
+            timer: self.timer(TimerKind::Restart),
+            deadline: until,
+        }]
+    }
+}
