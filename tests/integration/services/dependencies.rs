@@ -5,7 +5,7 @@
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::setup::{ServicesDir, logging_daemon};
+use super::setup::{ServicesDir, log_position, logging_daemon};
 use crate::harness::{DEADLINE, TestResult};
 use crate::procfs::outer_pid;
 
@@ -26,18 +26,32 @@ fn services_start_in_dependency_order_and_stop_in_reverse() -> TestResult {
     phoenix.wait_for_lines("events", 3)?;
     phoenix.signal(Signal::SIGTERM)?;
     assert_eq!(phoenix.wait_exit(DEADLINE)?, 0, "{}", phoenix.context());
+    let context = phoenix.context();
+    // A daemon is started (ready) once exec'd, so its first line may land after its
+    // dependent's: the start order is Phoenix's, read from its transitions.
+    let stderr = phoenix.stderr();
+    let position = |name: &str, transition: &str| {
+        log_position(&stderr, &[&format!("{name}: {transition}")])
+            .ok_or(format!("no '{name}: {transition}' line{context}"))
+    };
+    assert!(
+        position("c-base", "starting → running")? < position("b-middle", "down → starting")?
+            && position("b-middle", "starting → running")? < position("a-top", "down → starting")?,
+        "start order{context}"
+    );
+    let events = phoenix.lines("events");
+    let mut starts = events[..3].to_vec();
+    starts.sort();
     assert_eq!(
-        phoenix.lines("events"),
-        [
-            "start c-base",
-            "start b-middle",
-            "start a-top",
-            "stop a-top",
-            "stop b-middle",
-            "stop c-base",
-        ],
-        "{}",
-        phoenix.context()
+        starts,
+        ["start a-top", "start b-middle", "start c-base"],
+        "{context}"
+    );
+    // Each stop waits until its dependents have exited, so the file's order is exact.
+    assert_eq!(
+        events[3..],
+        ["stop a-top", "stop b-middle", "stop c-base"],
+        "stop order{context}"
     );
     Ok(())
 }

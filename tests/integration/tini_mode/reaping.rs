@@ -46,7 +46,7 @@ fn reaps_two_thousand_orphans() -> TestResult {
 /// Leaves one orphan for PID 1 and waits until it is reaped.
 const ONE_ORPHAN: &str = r#"
 ( : & )
-while grep -q '^PPid:[[:space:]]*1$' $(ls -d /proc/[0-9]*/status | grep -v "^/proc/$$/") 2>/dev/null
+while grep -q '^PPid:[[:space:]]*1$' $(ls -d /proc/[0-9]*/status 2>/dev/null | grep -v "^/proc/$$/") 2>/dev/null
 do sleep 0.01; done
 exit 0
 "#;
