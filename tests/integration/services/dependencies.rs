@@ -88,6 +88,8 @@ delay = "100ms"
         ["start web", "stop web", "start web"],
         "{context}"
     );
+    // db's record of its restart may land after web's: wait for it, then count.
+    phoenix.wait_for_lines("db.pids", 2)?;
     assert_eq!(
         phoenix.lines("db.pids").len(),
         2,

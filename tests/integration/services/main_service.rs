@@ -10,7 +10,7 @@ fn command_exit_status_is_phoenix_status_after_services_stop() -> TestResult {
     let layout = ServicesDir::new()?;
     layout.unit("helper", &logging_daemon("helper", "events", ""))?;
     // The main command waits until the helper has set its trap, so its stop is recorded.
-    let main = "while [ ! -e events ]; do sleep 0.01; done; echo main ends >> events; exit 5";
+    let main = "until grep -q '^start helper$' events 2>/dev/null; do sleep 0.01; done; echo main ends >> events; exit 5";
     let mut phoenix = layout.start(&["--", "sh", "-c", main])?;
     assert_eq!(phoenix.wait_exit(DEADLINE)?, 5, "{}", phoenix.context());
     assert_eq!(
@@ -30,7 +30,7 @@ fn main_unit_exit_status_is_phoenix_status_after_services_stop() -> TestResult {
         "app",
         r#"main = true
 after = ["helper"]
-command = "while [ ! -e events ]; do sleep 0.01; done; echo main ends >> events; exit 7"
+command = "until grep -q '^start helper$' events 2>/dev/null; do sleep 0.01; done; echo main ends >> events; exit 7"
 "#,
     )?;
     let mut phoenix = layout.start(&[])?;
