@@ -4,8 +4,10 @@
 
 use std::time::Instant;
 
+use crate::control::protocol::{Reply, Request};
 use crate::exit_status::ExitStatus;
 use crate::process_spec::ProcessSpec;
+use crate::service::Transition;
 use crate::service::record::ServiceRecord;
 use crate::unit::{LoadReport, Signal};
 
@@ -14,6 +16,9 @@ pub type Pid = i32;
 
 /// Names a timer a core armed, so it can tell its timers apart when they fire.
 pub type TimerId = u64;
+
+/// Names a control-socket client, so a reply finds its way back.
+pub type ClientId = u64;
 
 /// Names a spawn request, so its result can be matched to the service that asked.
 pub type SpawnToken = u64;
@@ -74,6 +79,11 @@ pub enum Event {
     },
     /// The services directory was read again (after `Action::LoadUnits`).
     UnitsLoaded(Box<LoadReport>),
+    /// A request from the control socket.
+    Control {
+        client: ClientId,
+        request: Request,
+    },
 }
 
 /// Who a signal goes to.
@@ -105,6 +115,13 @@ pub enum Action {
     },
     /// Read the services directory again; the result comes back as `UnitsLoaded`.
     LoadUnits,
+    /// Answer a control-socket client.
+    Reply {
+        client: ClientId,
+        reply: Reply,
+    },
+    /// A service changed state: log it, stream it, keep it in the event log.
+    Record(Transition),
     /// Persist restart counts, tallies and circuits (they survive a Phoenix restart).
     SaveState(Vec<ServiceRecord>),
     /// End Phoenix with this status (PID 1's exit ends the namespace).

@@ -13,26 +13,39 @@
 
 use std::collections::VecDeque;
 use std::io::ErrorKind;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::control::event_log::{EventLog, format_rfc3339};
+use crate::control::protocol::{EventRecord, Reply, Request, format_reply};
+use crate::control::server::{ClientId, ControlServer};
 use crate::core::{Action, Core, Event};
+use crate::service::Transition;
 use crate::sys::signals::SignalSource;
 use crate::sys::{process, reap, spawn};
 use crate::timers::Timers;
 
 const SIGNALS: Token = Token(0);
+/// The control server's listener; its clients take the tokens after it.
+const CONTROL: usize = 1;
+
+/// An `events` request gets at most this much history, so the reply fits the server's
+/// per-client output bound and a long history never disconnects the client.
+const HISTORY_BYTES: usize = 512 * 1024;
 
 /// Consecutive poll failures tolerated before giving up on the loop.
 const MAX_POLL_FAILURES: u32 = 100;
 
-/// Where the shell finds units to reload and keeps state; empty in tini mode.
-#[derive(Clone, Debug, Default)]
+/// Where the shell finds units to reload, keeps state, listens for `phoenixctl` and keeps
+/// the event history; empty in tini mode.
+#[derive(Default)]
 pub struct Host {
     pub services_dir: Option<std::path::PathBuf>,
     pub state_file: Option<std::path::PathBuf>,
+    pub control_socket: Option<std::path::PathBuf>,
+    pub event_log: Option<EventLog>,
 }
 
 pub struct EventLoop {
@@ -40,6 +53,9 @@ pub struct EventLoop {
     host: Host,
     signals: SignalSource,
     timers: Timers,
+    pipes: crate::sys::pipes::LoggerPipes,
+    control: Option<ControlServer>,
+    control_ready: Vec<Token>,
     queue: VecDeque<Event>,
     exit_code: Option<u8>,
 }
@@ -50,11 +66,29 @@ impl EventLoop {
         let fd = signals.raw_fd();
         poll.registry()
             .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
+        let control = host.control_socket.as_ref().and_then(|path| {
+            match ControlServer::bind(path, poll.registry(), CONTROL) {
+                Ok(server) => {
+                    log::info!("control socket at {}", path.display());
+                    Some(server)
+                }
+                Err(error) => {
+                    log::warn!(
+                        "no control socket at {}: {error}; phoenixctl cannot reach this Phoenix",
+                        path.display()
+                    );
+                    None
+                }
+            }
+        });
         Ok(EventLoop {
             poll,
             host,
             signals,
             timers: Timers::default(),
+            pipes: Default::default(),
+            control,
+            control_ready: Vec::new(),
             queue: VecDeque::new(),
             exit_code: None,
         })
@@ -74,6 +108,9 @@ impl EventLoop {
             self.collect(signals_ready, Instant::now());
             self.dispatch(core, Instant::now());
             if self.exit_code.is_some() {
+                if let Some(server) = &mut self.control {
+                    server.close(self.poll.registry());
+                }
                 return self.exit_code;
             }
             let timeout = self
@@ -94,11 +131,20 @@ impl EventLoop {
             failures = 0;
             log::trace!("wake-up: {} event(s)", events.iter().count());
             signals_ready = events.iter().any(|event| event.token() == SIGNALS);
+            if let Some(server) = &self.control {
+                self.control_ready.extend(
+                    events
+                        .iter()
+                        .map(|event| event.token())
+                        .filter(|token| server.owns(*token)),
+                );
+            }
         }
     }
 
     /// One wake-up's inputs, in order: queued signals, every reaped child, due timers.
     fn collect(&mut self, signals_ready: bool, now: Instant) {
+        self.collect_requests();
         let mut received = Vec::new();
         if signals_ready {
             self.signals.read_all(&mut received);
@@ -120,6 +166,79 @@ impl EventLoop {
         }
     }
 
+    /// Control requests that arrived; `events` is answered here from the event log, every
+    /// other request goes to the core.
+    fn collect_requests(&mut self) {
+        let Some(server) = &mut self.control else {
+            return;
+        };
+        let mut requests = Vec::new();
+        for token in self.control_ready.drain(..) {
+            requests.extend(server.handle(token, self.poll.registry()));
+        }
+        for (client, request) in requests {
+            match request {
+                Request::Events { follow } => self.serve_events(client, follow),
+                request => self.queue.push_back(Event::Control {
+                    client: client.to_raw(),
+                    request,
+                }),
+            }
+        }
+    }
+
+    fn serve_events(&mut self, client: ClientId, follow: bool) {
+        let Some(server) = &mut self.control else {
+            return;
+        };
+        let history = self
+            .host
+            .event_log
+            .as_ref()
+            .map(EventLog::history)
+            .unwrap_or_default();
+        let mut budget = HISTORY_BYTES;
+        let newest: Vec<Reply> = history
+            .into_iter()
+            .rev()
+            .map(Reply::Event)
+            .take_while(|reply| {
+                let size = format_reply(reply).len();
+                budget = budget.saturating_sub(size);
+                budget > 0
+            })
+            .collect();
+        for reply in newest.iter().rev() {
+            server.reply(client, reply, self.poll.registry());
+        }
+        server.reply(client, &Reply::EndOfHistory, self.poll.registry());
+        if follow {
+            server.follow(client);
+        }
+    }
+
+    /// A transition: stamped with the wall clock, appended to the event log, streamed.
+    fn record(&mut self, transition: Transition) {
+        let record = EventRecord {
+            time: format_rfc3339(SystemTime::now()),
+            service: transition.service,
+            from: transition.from.to_string(),
+            to: transition.to.to_string(),
+            reason: transition.reason,
+            exit: transition.exit.map(|status| status.to_string()),
+            restarts: transition.restarts,
+            next_attempt_ms: transition
+                .next_attempt
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        };
+        if let Some(log) = &mut self.host.event_log {
+            log.append(&record);
+        }
+        if let Some(server) = &mut self.control {
+            server.broadcast(&Reply::Event(record), self.poll.registry());
+        }
+    }
+
     /// Feeds queued events to the core; actions may queue more events (spawn results).
     fn dispatch(&mut self, core: &mut dyn Core, now: Instant) {
         while let Some(event) = self.queue.pop_front() {
@@ -138,7 +257,8 @@ impl EventLoop {
     fn perform(&mut self, action: Action) {
         match action {
             Action::Spawn { token, spec } => {
-                let event = match spawn::spawn(&spec, self.signals.original_mask()) {
+                let event = match spawn::spawn(&spec, self.signals.original_mask(), &mut self.pipes)
+                {
                     Ok(pid) => Event::Spawned { token, pid },
                     Err(error) => Event::SpawnFailed { token, error },
                 };
@@ -157,6 +277,12 @@ impl EventLoop {
                     self.queue.push_back(Event::UnitsLoaded(Box::new(report)));
                 }
             }
+            Action::Reply { client, reply } => {
+                if let Some(server) = &mut self.control {
+                    server.reply(ClientId::from_raw(client), &reply, self.poll.registry());
+                }
+            }
+            Action::Record(transition) => self.record(transition),
             Action::SaveState(records) => {
                 if let Some(path) = &self.host.state_file {
                     crate::state_file::save(path, &records);

@@ -14,6 +14,7 @@
 //! `std::process`.
 
 pub mod cli;
+pub mod control;
 pub mod core;
 pub mod envfile;
 pub mod event_loop;
@@ -21,6 +22,7 @@ pub mod exit_status;
 pub mod init;
 pub mod logging;
 pub mod process_spec;
+pub mod reference;
 pub mod run;
 pub mod service;
 pub mod shutdown;

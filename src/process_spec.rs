@@ -32,6 +32,11 @@ pub struct ProcessSpec {
     pub umask: Option<u32>,
     /// Services get `/dev/null`; tini mode passes Phoenix's stdin through.
     pub stdin_null: bool,
+    /// s6 `log/`: stdout goes into the pipe named here (the logger's name)…
+    pub stdout_pipe: Option<String>,
+    /// …and the logger reads it as its stdin. Phoenix holds both ends, so the pipe
+    /// outlives restarts of either side.
+    pub stdin_pipe: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +59,8 @@ impl ProcessSpec {
             group: None,
             umask: None,
             stdin_null: false,
+            stdout_pipe: None,
+            stdin_pipe: None,
         }
     }
 }

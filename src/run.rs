@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::Options;
+use crate::control::event_log::{self, EventLog};
+use crate::control::paths::{SOCKET_NAME, default_runtime_dir};
 use crate::core::Core;
 use crate::event_loop::{EventLoop, Host};
 use crate::init::{Init, InitConfig};
@@ -56,11 +58,26 @@ pub fn run(options: Options) -> u8 {
     let mut core: Box<dyn Core> = match services {
         None => Box::new(Init::new(init_config(&options))),
         Some(dir) => {
-            let state_file = state_dir(&settings).join("state.json");
+            let state = state_dir(&settings);
+            let state_file = state.join("state.json");
+            let control_socket = settings.control_socket.clone().unwrap_or_else(|| {
+                settings
+                    .runtime_dir
+                    .clone()
+                    .unwrap_or_else(default_runtime_dir)
+                    .join(SOCKET_NAME)
+            });
+            let event_log = EventLog::new(
+                state.join(event_log::FILE_NAME),
+                settings.event_log_max_bytes,
+                settings.event_log_keep,
+            );
             let supervisor = supervisor(&options, settings, &dir, &state_file);
             host = Host {
                 services_dir: Some(dir),
                 state_file: Some(state_file),
+                control_socket: Some(control_socket),
+                event_log: Some(event_log),
             };
             Box::new(supervisor)
         }

@@ -64,6 +64,18 @@ pub fn decode_spawn_token(token: SpawnToken) -> Option<(usize, bool)> {
     Some((usize::try_from(offset / 2).ok()?, offset % 2 == 1))
 }
 
+/// One state change, as the event log and `events --follow` show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    pub service: String,
+    pub from: State,
+    pub to: State,
+    pub reason: String,
+    pub exit: Option<ExitStatus>,
+    pub restarts: u32,
+    pub next_attempt: Option<Duration>,
+}
+
 /// What a stop request wants afterwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AfterStop {
@@ -100,6 +112,12 @@ pub struct Service {
     pub escalated: bool,
     /// The budget or circuit changed and should be saved.
     pub dirty: bool,
+    /// For an s6 `log/` logger: the service whose output it reads.
+    pub logger_for: Option<String>,
+    /// An administrator's start or stop overrides `enabled` until the next reset.
+    pub wanted_by_request: Option<bool>,
+    /// State changes not yet collected by the supervisor: (from, to, reason).
+    changes: Vec<(State, State, String)>,
     stop_intent: Option<AfterStop>,
     /// A death waiting for `finish` to end before it is judged.
     pending: Option<Death>,
@@ -127,6 +145,9 @@ impl Service {
             blocked_on: None,
             escalated: false,
             dirty: false,
+            logger_for: None,
+            wanted_by_request: None,
+            changes: Vec::new(),
             stop_intent: None,
             pending: None,
         }
@@ -158,6 +179,7 @@ impl Service {
     fn set_state(&mut self, to: State, detail: &str) {
         if to != self.state {
             log::info!("{}: {} → {} ({detail})", self.unit.name, self.state, to);
+            self.changes.push((self.state, to, detail.to_string()));
         }
         self.state = to;
     }
@@ -505,6 +527,25 @@ impl Service {
             (None, _) => self.set_state(State::Down, detail),
         }
         actions
+    }
+
+    /// The state changes since the last call, as records.
+    pub fn take_transitions(&mut self, now: Instant) -> Vec<Transition> {
+        let next_attempt = self
+            .next_attempt
+            .map(|at| at.saturating_duration_since(now));
+        std::mem::take(&mut self.changes)
+            .into_iter()
+            .map(|(from, to, reason)| Transition {
+                service: self.unit.name.clone(),
+                from,
+                to,
+                reason,
+                exit: self.last_exit,
+                restarts: self.restarts,
+                next_attempt: if to == self.state { next_attempt } else { None },
+            })
+            .collect()
     }
 
     /// `reset`: forget the tally and close the circuit; a failed service goes down.

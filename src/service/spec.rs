@@ -32,6 +32,8 @@ pub fn process_spec(service: &Service) -> ProcessSpec {
             optional: file.optional,
         })
         .collect();
+    spec.stdout_pipe = unit.s6.as_ref().and_then(|s6| s6.logger.clone());
+    spec.stdin_pipe = service.logger_for.as_ref().map(|_| unit.name.clone());
     if let Some(s6) = &unit.s6 {
         spec.environment
             .extend(s6.env.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -61,6 +63,7 @@ pub fn finish_spec(service: &Service, status: ExitStatus) -> Option<ProcessSpec>
     ];
     let mut spec = process_spec(service);
     spec.name = format!("{}/finish", service.unit.name);
+    spec.stdin_pipe = None;
     spec.argv = argv;
     spec.placement = Placement::NewSession;
     Some(spec)

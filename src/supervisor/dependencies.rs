@@ -2,6 +2,7 @@
 //! `requires`/`wants`), in what order they start, when one may start (everything it is
 //! `after` or `requires` is ready), and who follows a required service down.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::core::Action;
@@ -29,8 +30,15 @@ impl Supervisor {
                 (0..self.services.len()).collect()
             }
         };
+        let loggers: HashMap<String, String> = self
+            .services
+            .iter()
+            .filter_map(|s| Some((s.unit.s6.as_ref()?.logger.clone()?, s.unit.name.clone())))
+            .collect();
         for service in &mut self.services {
-            service.wanted = service.unit.enabled && !service.removed;
+            service.logger_for = loggers.get(&service.unit.name).cloned();
+            service.wanted =
+                service.wanted_by_request.unwrap_or(service.unit.enabled) && !service.removed;
         }
         loop {
             let pulled: Vec<usize> = self
@@ -40,9 +48,10 @@ impl Supervisor {
                 .flat_map(|s| s.unit.requires.iter().chain(&s.unit.wants))
                 .filter_map(|name| self.by_name.get(name).copied())
                 .filter(|&index| {
-                    self.services
-                        .get(index)
-                        .is_some_and(|s| !s.wanted && !s.removed)
+                    // An administrator's stop outweighs a pull-in.
+                    self.services.get(index).is_some_and(|s| {
+                        !s.wanted && !s.removed && s.wanted_by_request != Some(false)
+                    })
                 })
                 .collect();
             if pulled.is_empty() {

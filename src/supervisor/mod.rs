@@ -3,6 +3,7 @@
 //! whole: starts what has become startable, stops what must follow a dependency down.
 //! Pure, like the services it drives.
 
+mod control;
 mod dependencies;
 mod reload;
 mod stopping;
@@ -322,10 +323,19 @@ impl Core for Supervisor {
             Event::Drained { children_remain } => self.leftovers.on_drained(children_remain, now),
             Event::TimerFired { timer } => self.on_timer(timer, now),
             Event::UnitsLoaded(report) => self.reload(*report, now),
+            Event::Control { client, request } => self.on_control(client, request, now),
         };
         actions.extend(self.escalate(now));
         actions.extend(self.settle(now));
         actions.extend(self.collect_dirty());
+        for service in &mut self.services {
+            actions.extend(
+                service
+                    .take_transitions(now)
+                    .into_iter()
+                    .map(Action::Record),
+            );
+        }
         actions
     }
 }

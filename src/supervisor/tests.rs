@@ -22,6 +22,7 @@ struct Shell {
     signalled: Vec<(Target, Signal)>,
     exit: Option<u8>,
     spawned_after_shutdown: bool,
+    replies: Vec<crate::control::protocol::Reply>,
 }
 
 fn units(texts: &[(&str, &str)]) -> LoadReport {
@@ -60,6 +61,7 @@ impl Shell {
             signalled: Vec::new(),
             exit: None,
             spawned_after_shutdown: false,
+            replies: Vec::new(),
         };
         let actions = shell.supervisor.start(shell.now);
         shell.perform(actions);
@@ -90,7 +92,8 @@ impl Shell {
                     self.timers.remove(&timer);
                 }
                 Action::Exit { code } => self.exit = Some(code),
-                Action::LoadUnits | Action::SaveState(_) => {}
+                Action::Reply { reply, .. } => self.replies.push(reply),
+                Action::LoadUnits | Action::SaveState(_) | Action::Record(_) => {}
             }
         }
         for event in queue {
@@ -328,6 +331,120 @@ fn shutdown_cap_kills_everything() {
         children_remain: false,
     });
     assert_eq!(shell.exit, Some(0));
+}
+
+fn control(
+    shell: &mut Shell,
+    request: crate::control::protocol::Request,
+) -> crate::control::protocol::Reply {
+    shell.send(Event::Control { client: 7, request });
+    shell.replies.pop().unwrap()
+}
+
+#[test]
+fn control_commands_act_and_reply() {
+    use crate::control::protocol::{Reply, Request};
+    let mut shell = Shell::boot(&[
+        (
+            "web",
+            "command = \"web\"\n[restart]\nmax-failures = 1\non-exhausted = \"stop\"",
+        ),
+        ("db", "command = \"db\""),
+    ]);
+    let Reply::Status { services } = control(&mut shell, Request::Status { name: None }) else {
+        panic!()
+    };
+    assert_eq!(
+        services
+            .iter()
+            .map(|s| (s.name.as_str(), s.state.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("db", "running"), ("web", "running")]
+    );
+    let reply = control(&mut shell, Request::Stop { name: "db".into() });
+    assert_eq!(
+        reply,
+        Reply::Ok {
+            message: "stopping db".into()
+        }
+    );
+    shell.die_on_signals();
+    assert_eq!(
+        shell.state("db"),
+        State::Down,
+        "a stopped service stays down"
+    );
+    control(&mut shell, Request::Start { name: "db".into() });
+    assert_eq!(shell.state("db"), State::Running);
+    shell.exit("web", ExitStatus::Code(1));
+    assert_eq!(shell.state("web"), State::Failed);
+    let Reply::Status { services } = control(
+        &mut shell,
+        Request::Status {
+            name: Some("web".into()),
+        },
+    ) else {
+        panic!()
+    };
+    assert_eq!(services[0].last_exit.as_deref(), Some("exit 1"));
+    assert_eq!(services[0].deaths.as_ref().map(Vec::len), Some(1));
+    control(&mut shell, Request::Start { name: "web".into() });
+    assert_eq!(
+        shell.state("web"),
+        State::Running,
+        "explicit start bypasses the exhausted budget"
+    );
+    let before = shell.pid_of("web");
+    control(&mut shell, Request::Restart { name: "web".into() });
+    shell.die_on_signals();
+    assert_ne!(shell.pid_of("web"), before);
+    let reply = control(
+        &mut shell,
+        Request::Signal {
+            name: "web".into(),
+            signal: "HUP".into(),
+        },
+    );
+    assert!(matches!(reply, Reply::Ok { .. }));
+    assert!(matches!(
+        control(
+            &mut shell,
+            Request::Signal {
+                name: "web".into(),
+                signal: "BOGUS".into()
+            }
+        ),
+        Reply::Error { .. }
+    ));
+    assert!(
+        matches!(control(&mut shell, Request::Start { name: "nope".into() }), Reply::Error { message } if message.contains("unknown service 'nope'"))
+    );
+    control(&mut shell, Request::Shutdown);
+    assert!(matches!(
+        control(&mut shell, Request::Start { name: "db".into() }),
+        Reply::Error { .. }
+    ));
+}
+
+#[test]
+fn an_administrators_stop_outweighs_a_requires_pull_in() {
+    use crate::control::protocol::Request;
+    let mut shell = Shell::boot(&[
+        ("db", "command = \"db\""),
+        ("web", "command = \"web\"\nrequires = [\"db\"]"),
+    ]);
+    control(&mut shell, Request::Stop { name: "db".into() });
+    shell.die_on_signals();
+    shell.die_on_signals();
+    assert_eq!(shell.state("db"), State::Down);
+    assert_eq!(
+        shell.state("web"),
+        State::Down,
+        "web follows db down and waits"
+    );
+    control(&mut shell, Request::Start { name: "db".into() });
+    assert_eq!(shell.state("db"), State::Running);
+    assert_eq!(shell.state("web"), State::Running);
 }
 
 #[derive(Clone, Debug)]

@@ -5,6 +5,7 @@
 pub mod credentials;
 pub mod degraded;
 pub mod environment;
+pub mod pipes;
 pub mod process;
 pub mod reap;
 pub mod signals;

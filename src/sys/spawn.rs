@@ -8,7 +8,7 @@
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::OpenOptions;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -61,13 +61,37 @@ struct Prepared {
     placement: Placement,
     /// `/dev/null`, close-on-exec, to become the child's stdin.
     stdin: Option<OwnedFd>,
+    /// A logger pipe's read end, instead of `/dev/null`.
+    stdin_pipe: Option<RawFd>,
+    /// A logger pipe's write end, to become the child's stdout.
+    stdout_pipe: Option<RawFd>,
     umask: Option<libc::mode_t>,
     credentials: Credentials,
 }
 
+/// Pipe ends the shell holds for s6 loggers, by logger name.
+pub trait PipeEnds {
+    /// (read end, write end) of the pipe named `name`, created on first use.
+    fn pipe(&mut self, name: &str) -> Option<(RawFd, RawFd)>;
+}
+
 /// Starts `spec`; returns once the program is running (exec succeeded) or has failed.
-pub fn spawn(spec: &ProcessSpec, original_mask: &libc::sigset_t) -> Result<Pid, SpawnError> {
-    let prepared = prepare(spec)?;
+pub fn spawn(
+    spec: &ProcessSpec,
+    original_mask: &libc::sigset_t,
+    pipes: &mut dyn PipeEnds,
+) -> Result<Pid, SpawnError> {
+    let mut prepared = prepare(spec)?;
+    prepared.stdin_pipe = spec
+        .stdin_pipe
+        .as_deref()
+        .and_then(|name| pipes.pipe(name))
+        .map(|(read, _)| read);
+    prepared.stdout_pipe = spec
+        .stdout_pipe
+        .as_deref()
+        .and_then(|name| pipes.pipe(name))
+        .map(|(_, write)| write);
     let (read_end, write_end) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| before_fork("pipe", e))?;
     // SAFETY: Phoenix is single-threaded, and the child only calls async-signal-safe
@@ -224,6 +248,8 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         cwd,
         placement: spec.placement,
         stdin,
+        stdin_pipe: None,
+        stdout_pipe: None,
         umask: spec.umask.map(|umask| umask & 0o777),
         credentials,
     })
@@ -302,16 +328,16 @@ unsafe fn exec_child(prepared: &Prepared, original_mask: &libc::sigset_t, report
                 libc::setsid();
             }
         }
-        if let Some(stdin) = &prepared.stdin {
-            // dup2 onto itself would leave close-on-exec set: when Phoenix started with fd
-            // 0 closed, /dev/null already is fd 0 and only needs the flag cleared.
-            let fd = stdin.as_raw_fd();
-            let result = if fd == libc::STDIN_FILENO {
-                libc::fcntl(fd, libc::F_SETFD, 0)
-            } else {
-                libc::dup2(fd, libc::STDIN_FILENO)
-            };
-            if result < 0 {
+        let stdin = prepared
+            .stdin_pipe
+            .or(prepared.stdin.as_ref().map(AsRawFd::as_raw_fd));
+        if let Some(fd) = stdin {
+            if redirect(fd, libc::STDIN_FILENO) < 0 {
+                fail(report, Step::Stdin);
+            }
+        }
+        if let Some(fd) = prepared.stdout_pipe {
+            if redirect(fd, libc::STDOUT_FILENO) < 0 {
                 fail(report, Step::Stdin);
             }
         }
@@ -369,6 +395,23 @@ unsafe fn set_credentials(credentials: &Credentials, report: i32) {
     }
 }
 
+/// Makes `fd` the child's `target` descriptor, inheritable.
+///
+/// # Safety
+/// Child side of a fork only.
+unsafe fn redirect(fd: RawFd, target: RawFd) -> libc::c_int {
+    // SAFETY: fcntl and dup2 are async-signal-safe. dup2 onto itself would leave
+    // close-on-exec set (when Phoenix started with that descriptor closed, the pipe or
+    // /dev/null may already sit there), so then only the flag is cleared.
+    unsafe {
+        if fd == target {
+            libc::fcntl(fd, libc::F_SETFD, 0)
+        } else {
+            libc::dup2(fd, target)
+        }
+    }
+}
+
 /// Reports the failing step and errno to the parent, then exits 127 or 126.
 ///
 /// # Safety
@@ -419,7 +462,11 @@ mod tests {
     }
 
     fn spawn_spec(spec: &ProcessSpec) -> Result<Pid, SpawnError> {
-        spawn(spec, nix::sys::signal::SigSet::empty().as_ref())
+        spawn(
+            spec,
+            nix::sys::signal::SigSet::empty().as_ref(),
+            &mut crate::sys::pipes::NoPipes,
+        )
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub struct Settings {
     pub state_dir: Option<PathBuf>,
     /// Default `<runtime-dir>/control.sock`.
     pub control_socket: Option<PathBuf>,
+    /// `events.jsonl` is rotated before it grows past this many bytes.
+    pub event_log_max_bytes: u64,
+    /// How many event files are kept, the live one included.
+    pub event_log_keep: usize,
 }
 
 impl Default for Settings {
@@ -41,6 +45,8 @@ impl Default for Settings {
             runtime_dir: None,
             state_dir: None,
             control_socket: None,
+            event_log_max_bytes: 1024 * 1024,
+            event_log_keep: 5,
         }
     }
 }
@@ -116,6 +122,8 @@ struct RawSettings {
     runtime_dir: Option<Spanned<PathBuf>>,
     state_dir: Option<Spanned<PathBuf>>,
     control_socket: Option<Spanned<PathBuf>>,
+    event_log_max_bytes: Option<Spanned<i64>>,
+    event_log_keep: Option<Spanned<i64>>,
 }
 
 /// Parses `text`, the contents of `path`.
@@ -147,7 +155,39 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
         runtime_dir: absolute("runtime-dir", raw.runtime_dir)?,
         state_dir: absolute("state-dir", raw.state_dir)?,
         control_socket: absolute("control-socket", raw.control_socket)?,
+        event_log_max_bytes: at_least(
+            path,
+            text,
+            "event-log-max-bytes",
+            raw.event_log_max_bytes,
+            4096,
+        )?
+        .map_or(defaults.event_log_max_bytes, |n| n as u64),
+        event_log_keep: at_least(path, text, "event-log-keep", raw.event_log_keep, 1)?
+            .map_or(defaults.event_log_keep, |n| n as usize),
     })
+}
+
+/// An integer setting that must be at least `minimum`.
+fn at_least(
+    path: &Path,
+    text: &str,
+    key: &str,
+    value: Option<Spanned<i64>>,
+    minimum: i64,
+) -> Result<Option<i64>, UnitError> {
+    match value {
+        Some(value) if *value.get_ref() < minimum => Err(UnitError::at(
+            path,
+            text,
+            value.span().start,
+            format!(
+                "invalid {key} {}: expected an integer of at least {minimum}",
+                value.get_ref()
+            ),
+        )),
+        value => Ok(value.map(Spanned::into_inner)),
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +227,8 @@ exit-code = 3
 runtime-dir = "/run/x"
 state-dir = "/var/lib/x"
 control-socket = "/run/x/ctl.sock"
+event-log-max-bytes = 65536
+event-log-keep = 3
 "#,
         )
         .unwrap();
@@ -197,6 +239,8 @@ control-socket = "/run/x/ctl.sock"
                 grace: Duration::from_secs(2),
                 on_critical_failure: CriticalAction::Reboot,
                 exit_code: ExitCodeSetting::Fixed(3),
+                event_log_max_bytes: 65536,
+                event_log_keep: 3,
                 runtime_dir: Some(PathBuf::from("/run/x")),
                 state_dir: Some(PathBuf::from("/var/lib/x")),
                 control_socket: Some(PathBuf::from("/run/x/ctl.sock")),

@@ -1,0 +1,522 @@
+//! The client end of the control socket, for `phoenixctl`: connect, send request lines, read
+//! reply lines under a timeout, and carry out each command, writing what it prints. Blocking
+//! std I/O is right here: this is a short-lived command, never PID 1. It must not decide
+//! anything the server owns; it only asks and reports.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::ctl_cli::Invocation;
+use super::protocol::{Reply, Request, ServiceStatus, format_reply, format_request, parse_reply};
+use super::render::{render_service, render_status_table};
+use super::wait::send_and_wait;
+
+/// How long a plain request waits for its reply before Phoenix counts as unresponsive.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a command did not succeed; each kind has its exit code.
+#[derive(Debug)]
+pub enum ClientError {
+    /// Connecting failed: exit 3.
+    Unreachable { path: PathBuf, error: io::Error },
+    /// The connection broke, or Phoenix went silent, mid-conversation: exit 3.
+    Lost { path: PathBuf, reason: String },
+    /// Phoenix refused the request, or a wait ended badly: exit 1.
+    Failed(String),
+    /// Writing our own output failed: exit 1, or 0 quietly when the reader went away.
+    Output(io::Error),
+}
+
+impl ClientError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ClientError::Unreachable { .. } | ClientError::Lost { .. } => 3,
+            ClientError::Failed(_) => 1,
+            ClientError::Output(_) if self.is_quiet() => 0,
+            ClientError::Output(_) => 1,
+        }
+    }
+
+    /// A closed pipe (`phoenixctl events --follow | head`) is how a reader says "enough".
+    pub fn is_quiet(&self) -> bool {
+        matches!(self, ClientError::Output(error) if error.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Unreachable { path, error } => {
+                write!(f, "cannot reach Phoenix at {}: {error}", path.display())
+            }
+            ClientError::Lost { path, reason } => {
+                write!(
+                    f,
+                    "lost connection to Phoenix at {}: {reason}",
+                    path.display()
+                )
+            }
+            ClientError::Failed(message) => f.write_str(message),
+            ClientError::Output(error) => write!(f, "cannot write output: {error}"),
+        }
+    }
+}
+
+/// One connection to the control socket; several requests may share it.
+pub struct Connection {
+    path: PathBuf,
+    reader: BufReader<UnixStream>,
+    /// A reply line read in part when a timeout struck; the next read completes it.
+    partial: Vec<u8>,
+}
+
+impl Connection {
+    pub fn open(path: &Path) -> Result<Connection, ClientError> {
+        let stream = UnixStream::connect(path).map_err(|error| match error.kind() {
+            // The socket (0600, in a 0700 directory) exists but is not ours to use: that
+            // is a refusal, not an absence.
+            io::ErrorKind::PermissionDenied => ClientError::Failed(format!(
+                "permission denied: {} is reserved for root and Phoenix's own user",
+                path.display()
+            )),
+            _ => ClientError::Unreachable {
+                path: path.to_path_buf(),
+                error,
+            },
+        })?;
+        Ok(Connection {
+            path: path.to_path_buf(),
+            reader: BufReader::new(stream),
+            partial: Vec::new(),
+        })
+    }
+
+    pub fn send(&mut self, request: &Request) -> Result<(), ClientError> {
+        let line = format_request(request);
+        let written = self.reader.get_mut().write_all(line.as_bytes());
+        written.map_err(|error| self.lost(error.to_string()))
+    }
+
+    /// The next reply, waiting at most [`REPLY_TIMEOUT`].
+    pub fn receive(&mut self) -> Result<Reply, ClientError> {
+        match self.receive_by(Some(Instant::now() + REPLY_TIMEOUT))? {
+            Some(reply) => Ok(reply),
+            None => Err(self.lost(format!(
+                "no reply within {}",
+                crate::unit::format_duration(REPLY_TIMEOUT)
+            ))),
+        }
+    }
+
+    /// Sends `request` and reads its reply.
+    pub fn ask(&mut self, request: &Request) -> Result<Reply, ClientError> {
+        self.send(request)?;
+        self.receive()
+    }
+
+    /// The next reply, or `None` if none arrived by `deadline` (`None` waits for ever).
+    pub fn receive_by(&mut self, deadline: Option<Instant>) -> Result<Option<Reply>, ClientError> {
+        let timeout =
+            match deadline.map(|deadline| deadline.saturating_duration_since(Instant::now())) {
+                // set_read_timeout refuses zero, and zero left means the time is up anyway.
+                Some(left) if left.is_zero() => return Ok(None),
+                other => other,
+            };
+        let armed = self.reader.get_ref().set_read_timeout(timeout);
+        armed.map_err(|error| self.lost(error.to_string()))?;
+        match self.reader.read_until(b'\n', &mut self.partial) {
+            Ok(_) if self.partial.ends_with(b"\n") => {
+                let line = std::mem::take(&mut self.partial);
+                let reply = parse_reply(line.strip_suffix(b"\n").unwrap_or(&line));
+                reply
+                    .map(Some)
+                    .map_err(|error| ClientError::Failed(error.to_string()))
+            }
+            Ok(_) => Err(self.lost("Phoenix closed the connection".to_string())),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(self.lost(error.to_string())),
+        }
+    }
+
+    fn lost(&self, reason: String) -> ClientError {
+        ClientError::Lost {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+}
+
+/// Carries out one invocation against the socket at `socket`, writing its output to `out`.
+pub fn run(invocation: &Invocation, socket: &Path, out: &mut dyn Write) -> Result<(), ClientError> {
+    match (&invocation.request, invocation.wait) {
+        (Request::Status { name }, _) => show_status(socket, name.as_deref(), invocation.json, out),
+        (Request::Events { follow }, _) => print_events(socket, *follow, out),
+        (request, Some(timeout)) => send_and_wait(socket, request, timeout, out),
+        (request, None) => {
+            let message = expect_ok(Connection::open(socket)?.ask(request)?)?;
+            write_out(out, &format!("{message}\n"))
+        }
+    }
+}
+
+fn show_status(
+    socket: &Path,
+    name: Option<&str>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), ClientError> {
+    let mut connection = Connection::open(socket)?;
+    let services = query_status(&mut connection, name)?;
+    let text = match (name, json) {
+        (None, true) => to_json(&services)?,
+        (None, false) => render_status_table(&services),
+        (Some(name), true) => to_json(&find_service(services, name)?)?,
+        (Some(name), false) => render_service(&find_service(services, name)?),
+    };
+    write_out(out, &text)
+}
+
+/// Asks for the status of every service, or of one.
+pub fn query_status(
+    connection: &mut Connection,
+    name: Option<&str>,
+) -> Result<Vec<ServiceStatus>, ClientError> {
+    let request = Request::Status {
+        name: name.map(String::from),
+    };
+    match connection.ask(&request)? {
+        Reply::Status { services } => Ok(services),
+        other => Err(refusal(other)),
+    }
+}
+
+/// The status of `name` out of a reply's services.
+pub fn find_service(
+    services: Vec<ServiceStatus>,
+    name: &str,
+) -> Result<ServiceStatus, ClientError> {
+    services
+        .into_iter()
+        .find(|service| service.name == name)
+        .ok_or_else(|| ClientError::Failed(format!("Phoenix sent no status for '{name}'")))
+}
+
+/// The history as JSON lines until the end of history, then live events with `follow`.
+fn print_events(socket: &Path, follow: bool, out: &mut dyn Write) -> Result<(), ClientError> {
+    let mut connection = Connection::open(socket)?;
+    connection.send(&Request::Events { follow })?;
+    let mut live = false;
+    loop {
+        let reply = if live {
+            // A quiet system may send nothing for hours; only the connection ending stops us.
+            match connection.receive_by(None)? {
+                Some(reply) => reply,
+                None => continue,
+            }
+        } else {
+            connection.receive()?
+        };
+        match reply {
+            Reply::Event(record) => {
+                let line = serde_json::to_string(&record).map_err(|error| {
+                    ClientError::Failed(format!("cannot format event: {error}"))
+                })?;
+                write_out(out, &format!("{line}\n"))?;
+            }
+            Reply::EndOfHistory if follow => live = true,
+            Reply::EndOfHistory => return Ok(()),
+            other => return Err(refusal(other)),
+        }
+    }
+}
+
+/// The message of an `ok` reply; anything else is a refusal.
+pub fn expect_ok(reply: Reply) -> Result<String, ClientError> {
+    match reply {
+        Reply::Ok { message } => Ok(message),
+        other => Err(refusal(other)),
+    }
+}
+
+/// An error reply's message, or a note that the reply made no sense here.
+pub fn refusal(reply: Reply) -> ClientError {
+    match reply {
+        Reply::Error { message } => ClientError::Failed(message),
+        other => ClientError::Failed(format!(
+            "unexpected reply from Phoenix: {}",
+            format_reply(&other).trim_end()
+        )),
+    }
+}
+
+/// Writes and flushes, so a follower sees each line as it comes.
+pub fn write_out(out: &mut dyn Write, text: &str) -> Result<(), ClientError> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(ClientError::Output)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ClientError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|error| ClientError::Failed(format!("cannot format status: {error}")))?;
+    Ok(format!("{text}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::fake_server::{FakeServer, Script};
+    use crate::control::protocol::{EventRecord, parse_request};
+
+    fn status_of(name: &str, state: &str) -> ServiceStatus {
+        ServiceStatus {
+            name: name.to_string(),
+            state: state.to_string(),
+            pid: None,
+            uptime_ms: None,
+            restarts: 0,
+            last_exit: None,
+            next_attempt_ms: None,
+            circuit: "closed".to_string(),
+            failures_in_window: 0,
+            description: None,
+            deaths: None,
+        }
+    }
+
+    fn event(service: &str, from: &str, to: &str) -> EventRecord {
+        EventRecord {
+            time: "2025-01-02T03:04:05.678Z".to_string(),
+            service: service.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+            reason: "test".to_string(),
+            exit: None,
+            restarts: 0,
+            next_attempt_ms: None,
+        }
+    }
+
+    fn answer(request: &Request) -> Reply {
+        match request {
+            Request::Status { name: None } => Reply::Status {
+                services: vec![status_of("web", "running"), status_of("db", "down")],
+            },
+            Request::Status { name: Some(name) } if name == "web" => Reply::Status {
+                services: vec![status_of("web", "running")],
+            },
+            Request::Status { name: Some(name) } | Request::Start { name } if name == "nope" => {
+                Reply::Error {
+                    message: "no service named 'nope'".to_string(),
+                }
+            }
+            Request::Reload => Reply::Status { services: vec![] },
+            Request::Shutdown => Reply::Ok {
+                message: "shutting down".to_string(),
+            },
+            other => Reply::Ok {
+                message: format!("done: {}", format_request(other).trim_end()),
+            },
+        }
+    }
+
+    fn server() -> FakeServer {
+        FakeServer::start(Script {
+            answer,
+            history: vec![
+                event("web", "starting", "running"),
+                event("db", "running", "down"),
+            ],
+            live: vec![Reply::Event(event("web", "running", "backoff"))],
+            live_after_status: false,
+            close_after_live: true,
+        })
+    }
+
+    fn invoke(
+        server: &FakeServer,
+        request: Request,
+        json: bool,
+    ) -> (Result<(), ClientError>, String) {
+        let invocation = Invocation {
+            socket: None,
+            json,
+            request,
+            wait: None,
+        };
+        let mut out = Vec::new();
+        let result = run(&invocation, &server.path, &mut out);
+        (result, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn sends_one_request_line_and_prints_the_message() {
+        let requests = [
+            Request::Start { name: "web".into() },
+            Request::Stop { name: "web".into() },
+            Request::Restart { name: "web".into() },
+            Request::Reset { name: "web".into() },
+            Request::Signal {
+                name: "web".into(),
+                signal: "HUP".into(),
+            },
+        ];
+        for request in requests {
+            let server = server();
+            let (result, out) = invoke(&server, request.clone(), false);
+            result.unwrap();
+            let line = format_request(&request);
+            assert_eq!(out, format!("done: {}", line));
+            assert_eq!(server.requests(), vec![line.trim_end().to_string()]);
+            assert_eq!(parse_request(server.requests()[0].as_bytes()), Ok(request));
+        }
+        let server = server();
+        let (result, out) = invoke(&server, Request::Shutdown, false);
+        result.unwrap();
+        assert_eq!(out, "shutting down\n");
+        assert_eq!(
+            server.requests(),
+            vec![r#"{"v":1,"request":{"command":"shutdown"}}"#.to_string()]
+        );
+    }
+
+    #[test]
+    fn status_prints_the_table_the_view_or_json() {
+        let server = server();
+        let (result, out) = invoke(&server, Request::Status { name: None }, false);
+        result.unwrap();
+        let both = [status_of("web", "running"), status_of("db", "down")];
+        assert_eq!(out, render_status_table(&both));
+        assert_eq!(
+            server.requests(),
+            vec![r#"{"v":1,"request":{"command":"status","name":null}}"#.to_string()]
+        );
+
+        let (result, out) = invoke(&server, Request::Status { name: None }, true);
+        result.unwrap();
+        let parsed: Vec<ServiceStatus> = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed, both);
+
+        let web = Request::Status {
+            name: Some("web".into()),
+        };
+        let (result, out) = invoke(&server, web.clone(), false);
+        result.unwrap();
+        assert_eq!(out, render_service(&status_of("web", "running")));
+        let (result, out) = invoke(&server, web, true);
+        result.unwrap();
+        let parsed: ServiceStatus = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed, status_of("web", "running"));
+    }
+
+    #[test]
+    fn a_refusal_is_exit_1_with_the_server_message() {
+        let server = server();
+        let (result, out) = invoke(
+            &server,
+            Request::Start {
+                name: "nope".into(),
+            },
+            false,
+        );
+        let error = result.unwrap_err();
+        assert_eq!(error.exit_code(), 1);
+        assert_eq!(error.to_string(), "no service named 'nope'");
+        assert_eq!(out, "");
+    }
+
+    #[test]
+    fn an_unexpected_reply_is_exit_1() {
+        let server = server();
+        let (result, _) = invoke(&server, Request::Reload, false);
+        let error = result.unwrap_err();
+        assert_eq!(error.exit_code(), 1);
+        assert!(
+            error
+                .to_string()
+                .starts_with("unexpected reply from Phoenix: "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unreachable_socket_is_exit_3() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.sock");
+        let invocation = Invocation {
+            socket: None,
+            json: false,
+            request: Request::Reload,
+            wait: None,
+        };
+        let error = run(&invocation, &path, &mut Vec::new()).unwrap_err();
+        assert_eq!(error.exit_code(), 3);
+        let message = error.to_string();
+        let expected = format!("cannot reach Phoenix at {}: ", path.display());
+        assert!(message.starts_with(&expected), "{message}");
+        assert!(message.contains("No such file or directory"), "{message}");
+    }
+
+    #[test]
+    fn events_print_the_history_as_json_lines() {
+        let server = server();
+        let (result, out) = invoke(&server, Request::Events { follow: false }, false);
+        result.unwrap();
+        let expected: String = [
+            event("web", "starting", "running"),
+            event("db", "running", "down"),
+        ]
+        .iter()
+        .map(|record| format!("{}\n", serde_json::to_string(record).unwrap()))
+        .collect();
+        assert_eq!(out, expected);
+        assert_eq!(
+            server.requests(),
+            vec![r#"{"v":1,"request":{"command":"events","follow":false}}"#.to_string()]
+        );
+    }
+
+    #[test]
+    fn events_follow_prints_live_events_until_the_stream_ends() {
+        let server = server();
+        let (result, out) = invoke(&server, Request::Events { follow: true }, false);
+        let lines: Vec<EventRecord> = out
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                event("web", "starting", "running"),
+                event("db", "running", "down"),
+                event("web", "running", "backoff"),
+            ]
+        );
+        let error = result.unwrap_err();
+        assert_eq!(error.exit_code(), 3);
+        assert!(
+            error.to_string().contains("Phoenix closed the connection"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_closed_pipe_ends_quietly() {
+        let error = ClientError::Output(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(error.is_quiet());
+        assert_eq!(error.exit_code(), 0);
+        let error = ClientError::Output(io::Error::from(io::ErrorKind::StorageFull));
+        assert!(!error.is_quiet());
+        assert_eq!(error.exit_code(), 1);
+    }
+}

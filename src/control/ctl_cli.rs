@@ -1,0 +1,478 @@
+//! `phoenixctl`'s command line: global options, one command and its arguments, turned into
+//! the protocol [`Request`] it will send. Pure: arguments and environment come in as values,
+//! so every rule is a unit test; nothing here opens a socket.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::protocol::Request;
+use crate::unit::parse_duration;
+
+/// How long `--wait` waits when `--timeout` does not say.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything one `phoenixctl` run asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// `--socket PATH` or `$PHOENIX_SOCKET`; `None` means the default path.
+    pub socket: Option<PathBuf>,
+    /// `--json`: machine-readable output (status).
+    pub json: bool,
+    pub request: Request,
+    /// `--wait [--timeout DURATION]` (start, stop, restart): how long to wait.
+    pub wait: Option<Duration>,
+}
+
+/// What the command line asks `phoenixctl` to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Run(Invocation),
+    Help,
+}
+
+/// A usage error: one line on stderr and exit 2, nothing sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (see 'phoenixctl --help')", self.0)
+    }
+}
+
+pub const HELP: &str = "\
+phoenixctl - control a running Phoenix over its control socket
+
+Usage: phoenixctl [--socket PATH] [--json] COMMAND [ARGS...]
+
+Commands:
+  status [NAME]        every service as a table; with NAME, one service and its deaths
+  start NAME           start a service now, bypassing backoff and the restart budget
+  stop NAME            stop a service and keep it down
+  restart NAME         stop then start a service
+  reset NAME           clear a service's death tally and close its circuit
+  signal NAME SIGNAL   send SIGNAL (TERM, SIGHUP, 9...) to a service's process
+  reload               re-read the unit directory
+  shutdown             stop every service and end Phoenix
+  events [--follow]    the recorded events as JSON lines, newest last; --follow streams new ones
+
+Options:
+      --socket PATH       the control socket (default $PHOENIX_SOCKET, then /run/phoenix/control.sock
+                          for root, $XDG_RUNTIME_DIR/phoenix/control.sock for others)
+      --json              status as one JSON document, for scripts
+      --wait              start, stop, restart: wait until the service is running (or down)
+      --timeout DURATION  how long --wait waits, like 250ms, 5s or 2m (default 30s)
+  -f, --follow            events: keep streaming until interrupted
+  -h, --help              print this help
+
+Exit status: 0 ok, 1 refused or failed, 2 usage error, 3 Phoenix not reachable.
+";
+
+/// Flags seen anywhere on the line; checked against the command once it is known.
+#[derive(Default)]
+struct Flags {
+    socket: Option<PathBuf>,
+    json: bool,
+    wait: bool,
+    timeout: Option<Duration>,
+    follow: bool,
+}
+
+/// Parses `args` (without the program name); `env` looks up environment variables.
+pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Parsed, UsageError> {
+    let mut flags = Flags::default();
+    let mut words = Vec::new();
+    let mut index = 0;
+    while let Some(arg) = args.get(index) {
+        index += 1;
+        if arg == "--" {
+            words.extend(args.get(index..).unwrap_or_default().iter().cloned());
+            break;
+        }
+        if arg == "-h" || arg == "--help" {
+            return Ok(Parsed::Help);
+        }
+        if arg.len() > 1 && arg.starts_with('-') {
+            parse_flag(arg, args, &mut index, &mut flags)?;
+        } else {
+            words.push(arg.clone());
+        }
+    }
+    let Some((command, operands)) = words.split_first() else {
+        return Err(UsageError("no command given".to_string()));
+    };
+    if command == "help" {
+        return Ok(Parsed::Help);
+    }
+    let request = parse_request(command, operands)?;
+    check_flags(&request, &flags)?;
+    let socket = flags.socket.or_else(|| {
+        env("PHOENIX_SOCKET")
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    });
+    let wait = flags
+        .wait
+        .then(|| flags.timeout.unwrap_or(DEFAULT_WAIT_TIMEOUT));
+    Ok(Parsed::Run(Invocation {
+        socket,
+        json: flags.json,
+        request: with_follow(request, flags.follow),
+        wait,
+    }))
+}
+
+fn parse_flag(
+    arg: &str,
+    args: &[String],
+    index: &mut usize,
+    flags: &mut Flags,
+) -> Result<(), UsageError> {
+    let (name, inline) = match arg.split_once('=') {
+        Some((name, value)) if name.starts_with("--") => (name, Some(value.to_string())),
+        _ => (arg, None),
+    };
+    let mut value = || match inline.clone().or_else(|| next_value(args, index)) {
+        Some(value) => Ok(value),
+        None => Err(UsageError(format!("{name} needs a value"))),
+    };
+    match name {
+        "--socket" => flags.socket = Some(PathBuf::from(value()?)),
+        "--timeout" => {
+            let text = value()?;
+            let timeout = parse_duration(&text).map_err(|error| UsageError(error.to_string()))?;
+            flags.timeout = Some(timeout);
+        }
+        "--json" | "--wait" | "--follow" | "-f" if inline.is_some() => {
+            return Err(UsageError(format!("{name} takes no value")));
+        }
+        "--json" => flags.json = true,
+        "--wait" => flags.wait = true,
+        "--follow" | "-f" => flags.follow = true,
+        _ => return Err(UsageError(format!("unknown option '{arg}'"))),
+    }
+    Ok(())
+}
+
+fn next_value(args: &[String], index: &mut usize) -> Option<String> {
+    let value = args.get(*index)?.clone();
+    *index += 1;
+    Some(value)
+}
+
+fn parse_request(command: &str, operands: &[String]) -> Result<Request, UsageError> {
+    let name = |usage: &str| match operands {
+        [name] => Ok(name.clone()),
+        [] => Err(UsageError(format!(
+            "'{command}' needs a service name: {usage}"
+        ))),
+        _ => Err(too_many(command, usage)),
+    };
+    let nothing = |usage: &str| match operands {
+        [] => Ok(()),
+        _ => Err(too_many(command, usage)),
+    };
+    Ok(match command {
+        "status" => match operands {
+            [] => Request::Status { name: None },
+            [name] => Request::Status {
+                name: Some(name.clone()),
+            },
+            _ => return Err(too_many(command, "status [NAME]")),
+        },
+        "start" => Request::Start {
+            name: name("start NAME")?,
+        },
+        "stop" => Request::Stop {
+            name: name("stop NAME")?,
+        },
+        "restart" => Request::Restart {
+            name: name("restart NAME")?,
+        },
+        "reset" => Request::Reset {
+            name: name("reset NAME")?,
+        },
+        "signal" => match operands {
+            [name, signal] => Request::Signal {
+                name: name.clone(),
+                signal: signal.clone(),
+            },
+            [_, _, ..] => return Err(too_many(command, "signal NAME SIGNAL")),
+            _ => {
+                return Err(UsageError(
+                    "'signal' needs a service name and a signal: signal NAME SIGNAL".to_string(),
+                ));
+            }
+        },
+        "reload" => nothing("reload").map(|()| Request::Reload)?,
+        "shutdown" => nothing("shutdown").map(|()| Request::Shutdown)?,
+        "events" => nothing("events [--follow]").map(|()| Request::Events { follow: false })?,
+        _ => {
+            return Err(UsageError(format!(
+                "unknown command '{command}': expected status, start, stop, restart, reset, \
+                 signal, reload, shutdown or events"
+            )));
+        }
+    })
+}
+
+fn too_many(command: &str, usage: &str) -> UsageError {
+    UsageError(format!("too many arguments for '{command}': {usage}"))
+}
+
+fn check_flags(request: &Request, flags: &Flags) -> Result<(), UsageError> {
+    let waitable = matches!(
+        request,
+        Request::Start { .. } | Request::Stop { .. } | Request::Restart { .. }
+    );
+    if flags.wait && !waitable {
+        return Err(UsageError(
+            "--wait applies to start, stop and restart only".to_string(),
+        ));
+    }
+    if flags.timeout.is_some() && !flags.wait {
+        return Err(UsageError("--timeout needs --wait".to_string()));
+    }
+    if flags.follow && !matches!(request, Request::Events { .. }) {
+        return Err(UsageError("--follow applies to events only".to_string()));
+    }
+    if flags.json && !matches!(request, Request::Status { .. } | Request::Events { .. }) {
+        return Err(UsageError(
+            "--json applies to status (events are always JSON)".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+fn with_follow(request: Request, follow: bool) -> Request {
+    match request {
+        Request::Events { .. } => Request::Events { follow },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn run(line: &str) -> Invocation {
+        match parse(&args(line), &no_env) {
+            Ok(Parsed::Run(invocation)) => invocation,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    fn error(line: &str) -> String {
+        parse(&args(line), &no_env).unwrap_err().0
+    }
+
+    fn name(text: &str) -> String {
+        text.to_string()
+    }
+
+    #[test]
+    fn every_command() {
+        for (line, expected) in [
+            ("status", Request::Status { name: None }),
+            (
+                "status web",
+                Request::Status {
+                    name: Some(name("web")),
+                },
+            ),
+            ("start web", Request::Start { name: name("web") }),
+            ("stop web", Request::Stop { name: name("web") }),
+            ("restart web", Request::Restart { name: name("web") }),
+            ("reset web", Request::Reset { name: name("web") }),
+            (
+                "signal web HUP",
+                Request::Signal {
+                    name: name("web"),
+                    signal: name("HUP"),
+                },
+            ),
+            ("reload", Request::Reload),
+            ("shutdown", Request::Shutdown),
+            ("events", Request::Events { follow: false }),
+            ("events --follow", Request::Events { follow: true }),
+            ("events -f", Request::Events { follow: true }),
+            ("-f events", Request::Events { follow: true }),
+        ] {
+            let invocation = run(line);
+            assert_eq!(invocation.request, expected, "{line}");
+            assert_eq!(invocation.wait, None, "{line}");
+            assert!(!invocation.json, "{line}");
+            assert_eq!(invocation.socket, None, "{line}");
+        }
+    }
+
+    #[test]
+    fn global_options_anywhere() {
+        for line in [
+            "--json status",
+            "status --json",
+            "--socket /tmp/p.sock --json status",
+            "--socket=/tmp/p.sock status --json",
+        ] {
+            let invocation = run(line);
+            assert!(invocation.json, "{line}");
+            assert_eq!(invocation.request, Request::Status { name: None });
+        }
+        assert_eq!(
+            run("--socket=/tmp/p.sock status").socket,
+            Some(PathBuf::from("/tmp/p.sock"))
+        );
+        assert_eq!(
+            run("status --socket /tmp/q.sock").socket,
+            Some(PathBuf::from("/tmp/q.sock"))
+        );
+    }
+
+    #[test]
+    fn socket_from_the_environment_unless_the_flag_says_otherwise() {
+        let env = |key: &str| (key == "PHOENIX_SOCKET").then(|| "/env.sock".to_string());
+        let parsed = |line: &str| match parse(&args(line), &env) {
+            Ok(Parsed::Run(invocation)) => invocation.socket,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(parsed("status"), Some(PathBuf::from("/env.sock")));
+        assert_eq!(
+            parsed("--socket /flag.sock status"),
+            Some(PathBuf::from("/flag.sock"))
+        );
+        let empty = |_: &str| Some(String::new());
+        let invocation = parse(&args("status"), &empty).unwrap();
+        assert_eq!(
+            invocation,
+            Parsed::Run(Invocation {
+                socket: None,
+                json: false,
+                request: Request::Status { name: None },
+                wait: None,
+            })
+        );
+    }
+
+    #[test]
+    fn wait_and_timeout() {
+        for (line, expected) in [
+            ("start web --wait", Duration::from_secs(30)),
+            ("--wait stop web", Duration::from_secs(30)),
+            ("restart --wait --timeout 5s web", Duration::from_secs(5)),
+            (
+                "start web --wait --timeout=250ms",
+                Duration::from_millis(250),
+            ),
+            ("start web --timeout 2m --wait", Duration::from_secs(120)),
+        ] {
+            assert_eq!(run(line).wait, Some(expected), "{line}");
+        }
+    }
+
+    #[test]
+    fn help() {
+        for line in ["-h", "--help", "help", "status --help", "-h --bogus"] {
+            assert_eq!(parse(&args(line), &no_env), Ok(Parsed::Help), "{line}");
+        }
+    }
+
+    #[test]
+    fn usage_errors_name_the_problem() {
+        for (line, expected) in [
+            ("", "no command given"),
+            ("--json", "no command given"),
+            ("frobnicate", "unknown command 'frobnicate'"),
+            ("start", "'start' needs a service name: start NAME"),
+            ("stop", "'stop' needs a service name"),
+            ("restart", "'restart' needs a service name"),
+            ("reset", "'reset' needs a service name"),
+            ("start a b", "too many arguments for 'start': start NAME"),
+            ("status a b", "too many arguments for 'status'"),
+            ("signal web", "'signal' needs a service name and a signal"),
+            ("signal", "'signal' needs a service name and a signal"),
+            ("signal a b c", "too many arguments for 'signal'"),
+            ("reload now", "too many arguments for 'reload'"),
+            ("shutdown now", "too many arguments for 'shutdown'"),
+            ("events web", "too many arguments for 'events'"),
+            ("--bogus status", "unknown option '--bogus'"),
+            ("status -x", "unknown option '-x'"),
+            ("status --socket", "--socket needs a value"),
+            ("start web --wait --timeout", "--timeout needs a value"),
+            (
+                "start web --wait --timeout 10",
+                "invalid duration '10': expected a number with a unit",
+            ),
+            ("start web --timeout 5s", "--timeout needs --wait"),
+            (
+                "status --wait",
+                "--wait applies to start, stop and restart only",
+            ),
+            (
+                "reset web --wait",
+                "--wait applies to start, stop and restart only",
+            ),
+            ("status --follow", "--follow applies to events only"),
+            ("start web --json", "--json applies to status"),
+            ("--wait=1 start web", "--wait takes no value"),
+            ("--json= status", "--json takes no value"),
+        ] {
+            let message = error(line);
+            assert!(message.starts_with(expected), "{line}: {message}");
+        }
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        let invocation = run("signal web -- -9");
+        assert_eq!(
+            invocation.request,
+            Request::Signal {
+                name: name("web"),
+                signal: name("-9"),
+            }
+        );
+    }
+
+    #[test]
+    fn usage_error_points_at_help() {
+        assert_eq!(
+            UsageError("no command given".into()).to_string(),
+            "no command given (see 'phoenixctl --help')"
+        );
+    }
+
+    #[test]
+    fn help_lists_every_command_and_option() {
+        for word in [
+            "status [NAME]",
+            "start NAME",
+            "stop NAME",
+            "restart NAME",
+            "reset NAME",
+            "signal NAME SIGNAL",
+            "reload",
+            "shutdown",
+            "events [--follow]",
+            "--socket PATH",
+            "--json",
+            "--wait",
+            "--timeout DURATION",
+            "--follow",
+            "--help",
+            "PHOENIX_SOCKET",
+        ] {
+            assert!(HELP.contains(word), "help misses {word}");
+        }
+        let default = crate::unit::format_duration(DEFAULT_WAIT_TIMEOUT);
+        assert!(HELP.contains(&format!("(default {default})")));
+    }
+}

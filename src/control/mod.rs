@@ -1,0 +1,17 @@
+//! The control plane: a pure protocol; in the shell the socket server (its socket file and
+//! its connections), the event log and the paths both ends agree on; and `phoenixctl`'s
+//! side: its command line, its socket client with `--wait`, and what it prints.
+
+pub mod client;
+mod connection;
+pub mod ctl_cli;
+pub mod event_log;
+pub mod paths;
+pub mod protocol;
+pub mod render;
+pub mod server;
+mod socket_file;
+pub mod wait;
+
+#[cfg(test)]
+mod fake_server;
