@@ -1,6 +1,6 @@
 //! A scratch directory laid out for services mode: units in `services.d/`, and a
-//! `phoenix.toml` whose `state-dir` is inside the test's own directories, so no test ever
-//! touches `/var/lib/phoenix`. Services run with the scratch directory as their working
+//! `phoenix.toml` whose `state-dir` and `runtime-dir` are inside the test's own
+//! directories, so no test ever touches `/var/lib/phoenix` or `/run/phoenix`. Services run with the scratch directory as their working
 //! directory, so the files they write are the test's files.
 
 use std::fs;
@@ -46,9 +46,14 @@ impl ServicesDir {
         self.path("services.d")
     }
 
-    /// Writes `phoenix.toml`: the state directory, then `extra` settings.
+    /// Writes `phoenix.toml`: the state directory, a runtime directory (control socket) of
+    /// this test's own, then `extra` settings.
     pub fn settings(&self, extra: &str) -> TestResult {
-        let text = format!("state-dir = {:?}\n{extra}", self.state_dir.display());
+        let text = format!(
+            "state-dir = {:?}\nruntime-dir = {:?}\n{extra}",
+            self.state_dir.display(),
+            self.path("run").display()
+        );
         fs::write(self.path("phoenix.toml"), text)?;
         Ok(())
     }
