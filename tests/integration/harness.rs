@@ -77,6 +77,15 @@ impl Pid1 {
         Self::launch(scratch()?, env, args)
     }
 
+    /// Starts in a directory the test has already filled, with extra environment.
+    pub fn start_in_with_env(
+        dir: TempDir,
+        env: &[(&str, &str)],
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        Self::launch(dir, env, args)
+    }
+
     fn launch(
         dir: TempDir,
         env: &[(&str, &str)],
@@ -179,6 +188,17 @@ impl Phoenix {
         fs::read_to_string(self.path(name)).unwrap_or_default()
     }
 
+    /// The lines of a file in the test directory (one per record a service appended).
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        self.read(name).lines().map(str::to_string).collect()
+    }
+
+    /// Writes a file in the test directory, replacing it.
+    pub fn write(&self, name: &str, text: &str) -> TestResult {
+        fs::write(self.path(name), text)?;
+        Ok(())
+    }
+
     pub fn exists(&self, name: &str) -> bool {
         self.path(name).exists()
     }
@@ -242,6 +262,23 @@ impl Phoenix {
     #[track_caller]
     pub fn eventually(&self, what: &str, condition: impl FnMut() -> bool) -> TestResult {
         eventually(what, condition).map_err(|error| format!("{error}{}", self.context()).into())
+    }
+
+    /// Waits until Phoenix's stderr contains `needle`.
+    #[track_caller]
+    pub fn wait_for_log(&self, needle: &str) -> TestResult {
+        self.eventually(&format!("stderr contains {needle:?}"), || {
+            self.stderr().contains(needle)
+        })
+    }
+
+    /// Waits until the file has at least `count` lines and returns them.
+    #[track_caller]
+    pub fn wait_for_lines(&self, name: &str, count: usize) -> TestResult<Vec<String>> {
+        self.eventually(&format!("{name} has {count} line(s)"), || {
+            self.lines(name).len() >= count
+        })?;
+        Ok(self.lines(name))
     }
 
     /// Waits until the file exists and returns its contents.

@@ -6,5 +6,6 @@
 
 mod harness;
 mod procfs;
+mod services;
 mod tini_mode;
 mod wait;

@@ -50,3 +50,19 @@ pub fn zombie_children(parent: i32) -> Vec<i32> {
         .filter(|&pid| state(pid) == Some('Z'))
         .collect()
 }
+
+/// The pid a process has inside its own (innermost) PID namespace, from `NSpid`.
+pub fn namespace_pid(pid: i32) -> Option<i32> {
+    status_field(pid, "NSpid")?
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
+
+/// The outer pid of the descendant of `ancestor` whose namespace pid is `inner`.
+pub fn outer_pid(ancestor: i32, inner: i32) -> Option<i32> {
+    descendants(ancestor)
+        .into_iter()
+        .find(|&pid| namespace_pid(pid) == Some(inner))
+}

@@ -1,0 +1,83 @@
+//! Unit loading (DESIGN.md §3, §4): an invalid unit is reported with its file, line and
+//! column while every valid unit runs; `--check` prints every problem as
+//! `path:line:col: message` and exits 1, or exits 0 when all is valid.
+
+use std::fs;
+use std::path::Path;
+
+use super::setup::ServicesDir;
+use crate::harness::{DEADLINE, Plain, TestResult, scratch};
+
+#[test]
+fn invalid_unit_is_reported_while_valid_ones_run() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit("good", r#"command = "touch good.started; exec sleep 1000""#)?;
+    layout.unit(
+        "bad",
+        "description = \"typo below\"\ncomand = [\"touch\", \"bad.started\"]\n",
+    )?;
+    let bad = layout.services().join("bad.toml").display().to_string();
+    let phoenix = layout.start(&[])?;
+    phoenix.wait_for_file("good.started")?;
+    phoenix.wait_for_log(&format!("bad: not started, invalid unit: {bad}:2:1: "))?;
+    assert!(!phoenix.exists("bad.started"), "{}", phoenix.context());
+    Ok(())
+}
+
+/// Three units, each with one problem at a known place.
+fn write_broken_units(dir: &Path) -> TestResult<Vec<String>> {
+    let unit = |name: &str, text: &str| -> TestResult<String> {
+        let path = dir.join(format!("{name}.toml"));
+        fs::write(&path, text)?;
+        Ok(path.display().to_string())
+    };
+    let typo = unit("typo", "command = \"true\"\n\nrestrat = 1\n")?;
+    let duration = unit("duration", "command = \"true\"\n[restart]\ndelay = 10\n")?;
+    let dependency = unit("dependency", "command = \"true\"\nafter = [\"ghost\"]\n")?;
+    unit("fine", "command = \"true\"\n")?;
+    Ok(vec![
+        format!("{typo}:3:1: "),
+        format!("{duration}:3:9: "),
+        format!("{dependency}:2:10: "),
+    ])
+}
+
+#[test]
+fn check_prints_every_problem_with_its_location_and_exits_1() -> TestResult {
+    let units = scratch()?;
+    let expected = write_broken_units(units.path())?;
+    let dir = units.path().display().to_string();
+    let mut phoenix = Plain::start(["--check", "--services", dir.as_str()])?;
+    assert_eq!(phoenix.wait_exit(DEADLINE)?, 1, "{}", phoenix.context());
+    let stderr = phoenix.stderr();
+    for location in &expected {
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line.starts_with(location.as_str())),
+            "no line starting with {location}{}",
+            phoenix.context()
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn check_of_a_valid_directory_exits_0() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit("web", "command = [\"sleep\", \"1000\"]\nafter = [\"db\"]\n")?;
+    layout.unit(
+        "db",
+        "command = \"exec sleep 1000\"\n[stop]\ntimeout = \"2s\"\n",
+    )?;
+    let mut args = vec!["--check".to_string()];
+    args.extend(layout.args());
+    let mut phoenix = Plain::start(&args)?;
+    assert_eq!(phoenix.wait_exit(DEADLINE)?, 0, "{}", phoenix.context());
+    assert!(
+        phoenix.read(".stdout").contains("2 unit(s), all valid"),
+        "{}",
+        phoenix.context()
+    );
+    Ok(())
+}

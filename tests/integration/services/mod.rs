@@ -1,0 +1,11 @@
+//! Phoenix with `--services DIR`: supervising units (DESIGN.md §3–§7).
+
+mod credentials;
+mod dependencies;
+mod loading;
+mod main_service;
+mod reload;
+mod restart;
+mod s6_dir;
+mod setup;
+mod shutdown;
