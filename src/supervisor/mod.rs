@@ -5,6 +5,8 @@
 
 mod control;
 mod dependencies;
+#[cfg(test)]
+mod invariants;
 mod reload;
 mod stopping;
 #[cfg(test)]
