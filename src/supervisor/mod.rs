@@ -5,8 +5,6 @@
 
 mod control;
 mod dependencies;
-#[cfg(test)]
-mod invariants;
 mod reload;
 mod stopping;
 #[cfg(test)]

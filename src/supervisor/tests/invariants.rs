@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use super::tests::Shell;
+use super::Shell;
 use crate::core::Event;
 use crate::exit_status::ExitStatus;
 use crate::unit::Signal;

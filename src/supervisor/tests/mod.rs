@@ -7,6 +7,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::*;
+
+mod invariants;
 use crate::unit::parse_unit;
 
 pub(super) struct Shell {
