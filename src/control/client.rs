@@ -96,8 +96,15 @@ impl Connection {
 
     pub fn send(&mut self, request: &Request) -> Result<(), ClientError> {
         let line = format_request(request);
-        let written = self.reader.get_mut().write_all(line.as_bytes());
-        written.map_err(|error| self.lost(error.to_string()))
+        let Err(error) = self.reader.get_mut().write_all(line.as_bytes()) else {
+            return Ok(());
+        };
+        // Phoenix may have answered and closed before our request went out (a peer it
+        // refuses is told so at once): a reply already waiting says more than EPIPE.
+        match self.receive_by(Some(Instant::now() + Duration::from_millis(100))) {
+            Ok(Some(reply)) => Err(refusal(reply)),
+            _ => Err(self.lost(error.to_string())),
+        }
     }
 
     /// The next reply, waiting at most [`REPLY_TIMEOUT`].

@@ -350,9 +350,13 @@ impl Service {
             .collect()
     }
 
-    /// `reset`: forget the tally and close the circuit; a failed service goes down.
+    /// `reset`: forget the restart count, the death tally and the failure window, and close
+    /// the circuit. A failed or cooling-down service goes down, and is started again if it
+    /// is wanted.
     pub fn reset(&mut self) -> Vec<Action> {
         self.budget.reset();
+        self.restarts = 0;
+        self.deaths.clear();
         self.escalated = false;
         self.dirty = true;
         if matches!(self.state, State::Failed | State::Cooldown | State::Backoff) {

@@ -141,7 +141,8 @@ impl RestartConfig {
     /// The restart delay after the n-th consecutive failure, before jitter:
     /// `delay × multiplier^(n-1)`, capped at `max-delay`; no failure, no delay.
     pub fn delay_for(&self, consecutive_failures: u32) -> Duration {
-        if consecutive_failures == 0 {
+        // A zero delay stays zero: 0 × multiplier^n turns into NaN once the power overflows.
+        if consecutive_failures == 0 || self.delay.is_zero() {
             return Duration::ZERO;
         }
         let exponent = i32::try_from(consecutive_failures - 1).unwrap_or(i32::MAX);
@@ -295,5 +296,12 @@ mod tests {
         for bad in ["", "a b", "a/b", "été", "a:b"] {
             assert!(!is_valid_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn zero_delay_stays_zero_however_many_failures() {
+        let mut config = RestartConfig::defaults(Kind::Daemon, false);
+        config.delay = Duration::ZERO;
+        assert_eq!(config.delay_for(5000), Duration::ZERO);
     }
 }
