@@ -6,22 +6,22 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use proptest::prelude::*;
-
 use super::*;
+
+mod invariants;
 use crate::unit::parse_unit;
 
-struct Shell {
-    supervisor: Supervisor,
-    now: Instant,
+pub(super) struct Shell {
+    pub(super) supervisor: Supervisor,
+    pub(super) now: Instant,
     next_pid: Pid,
     /// pid → service name, for live processes.
-    live: BTreeMap<Pid, String>,
-    timers: HashMap<TimerId, Instant>,
+    pub(super) live: BTreeMap<Pid, String>,
+    pub(super) timers: HashMap<TimerId, Instant>,
     started: Vec<String>,
     signalled: Vec<(Target, Signal)>,
-    exit: Option<u8>,
-    spawned_after_shutdown: bool,
+    pub(super) exit: Option<u8>,
+    pub(super) spawned_after_shutdown: bool,
     replies: Vec<crate::control::protocol::Reply>,
 }
 
@@ -46,7 +46,7 @@ fn config() -> SupervisorConfig {
 }
 
 impl Shell {
-    fn boot(texts: &[(&str, &str)]) -> Shell {
+    pub(super) fn boot(texts: &[(&str, &str)]) -> Shell {
         Shell::boot_with(units(texts), None)
     }
 
@@ -101,12 +101,12 @@ impl Shell {
         }
     }
 
-    fn send(&mut self, event: Event) {
+    pub(super) fn send(&mut self, event: Event) {
         let actions = self.supervisor.step(event, self.now);
         self.perform(actions);
     }
 
-    fn pid_of(&self, name: &str) -> Option<Pid> {
+    pub(super) fn pid_of(&self, name: &str) -> Option<Pid> {
         self.live
             .iter()
             .find(|(_, n)| n.as_str() == name)
@@ -445,92 +445,4 @@ fn an_administrators_stop_outweighs_a_requires_pull_in() {
     control(&mut shell, Request::Start { name: "db".into() });
     assert_eq!(shell.state("db"), State::Running);
     assert_eq!(shell.state("web"), State::Running);
-}
-
-#[derive(Clone, Debug)]
-enum Input {
-    Exit {
-        which: usize,
-        code: u8,
-        after_ms: u64,
-    },
-    FireTimer {
-        which: usize,
-    },
-    Signal(i32),
-}
-
-fn input() -> impl Strategy<Value = Input> {
-    prop_oneof![
-        4 => (0..8usize, 0..3u8, 0..3000u64).prop_map(|(which, code, after_ms)| Input::Exit { which, code, after_ms }),
-        4 => (0..16usize).prop_map(|which| Input::FireTimer { which }),
-        1 => prop::sample::select(vec![1, 2, 10, 15, 12]).prop_map(Input::Signal),
-    ]
-}
-
-proptest! {
-    #[test]
-    fn invariants_hold_over_random_events(inputs in prop::collection::vec(input(), 1..120)) {
-        let mut shell = Shell::boot(&[
-            ("setup", "kind = \"oneshot\"\ncommand = \"true\"\n[restart]\npolicy = \"on-failure\"\ndelay = \"100ms\""),
-            ("db", "command = \"db\"\nafter = [\"setup\"]\n[restart]\ndelay = \"100ms\"\nmax-failures = 3\nwindow = \"10s\"\ncooldown = \"1s\""),
-            ("web", "command = \"web\"\nrequires = [\"db\"]\n[restart]\nmax-failures = 2\non-exhausted = \"stop\""),
-            ("app", "command = \"app\"\nwants = [\"web\"]\n[restart]\nmax-failures = 2\non-exhausted = \"escalate\""),
-        ]);
-        let mut shutdown_seen = false;
-        for input in inputs {
-            match input {
-                Input::Exit { which, code, after_ms } => {
-                    shell.now += Duration::from_millis(after_ms);
-                    let Some((&pid, _)) = shell.live.iter().nth(which % shell.live.len().max(1)) else { continue };
-                    shell.live.remove(&pid);
-                    shell.send(Event::Exited { pid, status: ExitStatus::Code(code) });
-                    let remain = !shell.live.is_empty();
-                    shell.send(Event::Drained { children_remain: remain });
-                }
-                Input::FireTimer { which } => {
-                    let mut timers: Vec<_> = shell.timers.iter().map(|(t, d)| (*d, *t)).collect();
-                    timers.sort();
-                    let Some(&(deadline, timer)) = timers.get(which % timers.len().max(1)) else { continue };
-                    shell.timers.remove(&timer);
-                    shell.now = shell.now.max(deadline);
-                    shell.send(Event::TimerFired { timer });
-                }
-                Input::Signal(number) => {
-                    let signal = Signal::from_number(number).unwrap();
-                    shell.send(Event::Signal { signal, from_self: false });
-                }
-            }
-            shutdown_seen |= shell.supervisor.shutting_down;
-            // At most one live program per service.
-            let mut per_service: HashMap<&str, usize> = HashMap::new();
-            for name in shell.live.values() {
-                *per_service.entry(name.as_str()).or_default() += 1;
-            }
-            prop_assert!(per_service.values().all(|&n| n <= 1), "{per_service:?}");
-            prop_assert!(!shell.spawned_after_shutdown);
-            for service in shell.supervisor.services() {
-                prop_assert_eq!(service.pid.is_some(), shell.pid_of(service.name()).is_some(), "{}", service.name());
-            }
-            if shell.exit.is_some() {
-                prop_assert!(shutdown_seen);
-                break;
-            }
-        }
-    }
-
-    #[test]
-    fn delays_are_monotonic_and_capped(delay_ms in 0..5000u64, multiplier in 1.0..4.0f64, max_ms in 0..120_000u64) {
-        let mut config = crate::unit::RestartConfig::defaults(crate::unit::Kind::Daemon, false);
-        config.delay = Duration::from_millis(delay_ms);
-        config.multiplier = multiplier;
-        config.max_delay = Duration::from_millis(max_ms);
-        let mut previous = Duration::ZERO;
-        for n in 1..64 {
-            let delay = config.delay_for(n);
-            prop_assert!(delay >= previous);
-            prop_assert!(delay <= config.max_delay);
-            previous = delay;
-        }
-    }
 }
