@@ -2,7 +2,7 @@
 //! get error replies, many clients at once are all answered, and a client that never reads
 //! cannot stall anyone else. Raw clients here speak the protocol directly.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -56,8 +56,8 @@ fn random_bytes(seed: u64, count: usize) -> Vec<u8> {
         .collect()
 }
 
-fn web(phoenix_layout: &ServicesDir) -> TestResult {
-    phoenix_layout.unit("web", &daemon("web", ""))
+fn add_web(layout: &ServicesDir) -> TestResult {
+    layout.unit("web", &daemon("web", ""))
 }
 
 /// `web` runs as it did, with the same pid, and status still answers.
@@ -76,7 +76,7 @@ fn assert_undisturbed(phoenix: &Phoenix, pid: &Value) -> TestResult {
 #[test]
 fn random_bytes_and_a_1_mib_line_get_error_replies() -> TestResult {
     let layout = ServicesDir::new()?;
-    web(&layout)?;
+    add_web(&layout)?;
     let phoenix = start(layout)?;
     wait_for_state(&phoenix, "web", "running")?;
     let pid = service_json(&phoenix, "web")?["pid"].clone();
@@ -114,7 +114,7 @@ fn random_bytes_and_a_1_mib_line_get_error_replies() -> TestResult {
 fn two_hundred_clients_at_once_are_all_answered() -> TestResult {
     const CLIENTS: usize = 200;
     let layout = ServicesDir::new()?;
-    web(&layout)?;
+    add_web(&layout)?;
     let phoenix = start(layout)?;
     wait_for_state(&phoenix, "web", "running")?;
     let pid = service_json(&phoenix, "web")?["pid"].clone();
@@ -155,7 +155,7 @@ fn two_hundred_clients_at_once_are_all_answered() -> TestResult {
 #[test]
 fn a_client_that_never_reads_does_not_stall_status_queries() -> TestResult {
     let layout = ServicesDir::new()?;
-    web(&layout)?;
+    add_web(&layout)?;
     // Fails at once and is restarted at once, for ever: a flood of events.
     layout.unit(
         "flood",
@@ -172,7 +172,13 @@ fn a_client_that_never_reads_does_not_stall_status_queries() -> TestResult {
     // status query meanwhile must be answered, until Phoenix gives up on the silent client.
     let deadline = Instant::now() + FLOOD_DEADLINE;
     let mut queries = 0;
-    while !phoenix.stderr().contains("replies unread") {
+    loop {
+        let flood = service_json(&phoenix, "flood")?;
+        assert!(flood["restarts"].is_u64(), "{flood}");
+        queries += 1;
+        if phoenix.stderr().contains("replies unread") {
+            break;
+        }
         if Instant::now() >= deadline {
             return Err(format!(
                 "the silent client was not disconnected within {FLOOD_DEADLINE:?} \
@@ -181,20 +187,11 @@ fn a_client_that_never_reads_does_not_stall_status_queries() -> TestResult {
             )
             .into());
         }
-        let flood = service_json(&phoenix, "flood")?;
-        assert!(flood["restarts"].is_u64(), "{flood}");
-        queries += 1;
     }
-    assert!(queries > 0);
-    let restarts = service_json(&phoenix, "flood")?["restarts"]
-        .as_u64()
-        .unwrap_or(0);
-    assert!(
-        restarts > 1000,
-        "only {restarts} restarts: too few events to fill 1 MiB"
-    );
+    // What the silent client's socket held is still there to read, and then the end.
+    let mut sink = Vec::new();
+    silent.read_to_end(&mut sink)?;
     phoenixctl(&phoenix, &["stop", "flood", "--wait"])?.ok()?;
     assert_undisturbed(&phoenix, &pid)?;
-    drop(silent);
     Ok(())
 }
