@@ -4,6 +4,7 @@
 //!
 //! `PHOENIX_TEST_BIN=/usr/bin/tini` runs the tini-compatible tests against tini itself.
 
+mod control;
 mod harness;
 mod procfs;
 mod services;

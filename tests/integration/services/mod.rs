@@ -7,5 +7,5 @@ mod main_service;
 mod reload;
 mod restart;
 mod s6_dir;
-mod setup;
+pub mod setup;
 mod shutdown;
