@@ -68,8 +68,7 @@ impl EventLoop {
             .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
         let control = host.control_socket.as_ref().and_then(|path| {
             match ControlServer::bind(path, poll.registry(), CONTROL) {
-                Ok(server) => {
-                    log::info!("control socket at {}", path.display());
+                Ok(server) => Some(server),", path.display());
                     Some(server)
                 }
                 Err(error) => {
