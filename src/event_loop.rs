@@ -68,9 +68,7 @@ impl EventLoop {
             .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
         let control = host.control_socket.as_ref().and_then(|path| {
             match ControlServer::bind(path, poll.registry(), CONTROL) {
-                Ok(server) => Some(server),", path.display());
-                    Some(server)
-                }
+                Ok(server) => Some(server),
                 Err(error) => {
                     log::warn!(
                         "no control socket at {}: {error}; phoenixctl cannot reach this Phoenix",
