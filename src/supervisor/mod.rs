@@ -340,7 +340,9 @@ impl Core for Supervisor {
     }
 }
 
-/// The unit for a command given on the command line with `--services`: the main service.
+/// The unit for a command given on the command line with `--services`: the main service,
+/// named after its program. It escalates (its exit ends the run) and has no `min-uptime`,
+/// since a command that finishes quickly is not a crash loop.
 pub fn command_unit(argv: Vec<String>) -> Unit {
     let name = argv
         .first()
@@ -348,39 +350,10 @@ pub fn command_unit(argv: Vec<String>) -> Unit {
         .filter(|name| crate::unit::is_valid_name(name))
         .unwrap_or("main")
         .to_string();
-    let mut unit = crate::unit::parse_unit(
-        &name,
-        std::path::Path::new("<command line>"),
-        "command = [\"true\"]\nmain = true\n",
-    )
-    .unwrap_or_else(|_| placeholder_unit(&name));
-    unit.command = crate::unit::Command::Argv(argv);
+    let source = std::path::PathBuf::from("<command line>");
+    let mut unit = Unit::new(&name, source, crate::unit::Command::Argv(argv));
+    unit.main = true;
+    unit.restart = crate::unit::RestartConfig::defaults(crate::unit::Kind::Daemon, true);
     unit.restart.min_uptime = Duration::ZERO;
     unit
-}
-
-fn placeholder_unit(name: &str) -> Unit {
-    // parse_unit of a constant text cannot fail; this keeps the signature total.
-    Unit {
-        name: name.to_string(),
-        source: std::path::PathBuf::from("<command line>"),
-        description: None,
-        command: crate::unit::Command::Argv(Vec::new()),
-        kind: crate::unit::Kind::Daemon,
-        enabled: true,
-        main: true,
-        critical: false,
-        after: Vec::new(),
-        requires: Vec::new(),
-        wants: Vec::new(),
-        working_directory: None,
-        user: None,
-        group: None,
-        umask: None,
-        environment: Default::default(),
-        environment_files: Vec::new(),
-        restart: crate::unit::RestartConfig::defaults(crate::unit::Kind::Daemon, true),
-        stop: Default::default(),
-        s6: None,
-    }
 }

@@ -40,6 +40,33 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// A daemon unit with every default, as an empty unit file with only `command` would
+    /// give (used for the command-line main service).
+    pub fn new(name: &str, source: PathBuf, command: Command) -> Unit {
+        Unit {
+            name: name.to_string(),
+            source,
+            description: None,
+            command,
+            kind: Kind::Daemon,
+            enabled: true,
+            main: false,
+            critical: false,
+            after: Vec::new(),
+            requires: Vec::new(),
+            wants: Vec::new(),
+            working_directory: None,
+            user: None,
+            group: None,
+            umask: None,
+            environment: BTreeMap::new(),
+            environment_files: Vec::new(),
+            restart: RestartConfig::defaults(Kind::Daemon, false),
+            stop: StopConfig::default(),
+            s6: None,
+        }
+    }
+
     /// Every unit this one names in `after`, `requires` or `wants`, in that order.
     pub fn dependencies(&self) -> impl Iterator<Item = &str> {
         self.after
