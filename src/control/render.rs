@@ -152,22 +152,7 @@ fn optional(value: Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn service(name: &str, state: &str) -> ServiceStatus {
-        ServiceStatus {
-            name: name.to_string(),
-            state: state.to_string(),
-            pid: None,
-            uptime_ms: None,
-            restarts: 0,
-            last_exit: None,
-            next_attempt_ms: None,
-            circuit: "closed".to_string(),
-            failures_in_window: 0,
-            description: None,
-            deaths: None,
-        }
-    }
+    use crate::control::fake_server::status_of as service;
 
     fn web() -> ServiceStatus {
         ServiceStatus {

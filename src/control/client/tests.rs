@@ -1,23 +1,7 @@
 //! Tests of phoenixctl's client.
 use super::*;
-use crate::control::fake_server::{FakeServer, Script};
+use crate::control::fake_server::{FakeServer, Script, status_of};
 use crate::control::protocol::{EventRecord, parse_request};
-
-fn status_of(name: &str, state: &str) -> ServiceStatus {
-    ServiceStatus {
-        name: name.to_string(),
-        state: state.to_string(),
-        pid: None,
-        uptime_ms: None,
-        restarts: 0,
-        last_exit: None,
-        next_attempt_ms: None,
-        circuit: "closed".to_string(),
-        failures_in_window: 0,
-        description: None,
-        deaths: None,
-    }
-}
 
 fn event(service: &str, from: &str, to: &str) -> EventRecord {
     EventRecord {

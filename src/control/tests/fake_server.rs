@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use super::protocol::{EventRecord, Reply, Request, format_reply, parse_request};
+use super::protocol::{EventRecord, Reply, Request, ServiceStatus, format_reply, parse_request};
 
 pub struct Script {
     /// The reply to every request other than `events`.
@@ -112,5 +112,22 @@ fn serve(stream: UnixStream, script: &Script, requests: &Mutex<Vec<String>>, gat
             }
             Err(error) => send(&Reply::Error { message: error.0 }),
         }
+    }
+}
+
+/// A service in `state` with nothing else known, for replies in tests.
+pub fn status_of(name: &str, state: &str) -> ServiceStatus {
+    ServiceStatus {
+        name: name.to_string(),
+        state: state.to_string(),
+        pid: None,
+        uptime_ms: None,
+        restarts: 0,
+        last_exit: None,
+        next_attempt_ms: None,
+        circuit: "closed".to_string(),
+        failures_in_window: 0,
+        description: None,
+        deaths: None,
     }
 }
