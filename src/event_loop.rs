@@ -254,7 +254,7 @@ impl EventLoop {
     fn perform(&mut self, action: Action) {
         match action {
             Action::Spawn { token, spec } => {
-                let event = match spawn::spawn(&spec, self.signals.original_mask(), &mut self.pipes)
+                let event = match spawn::spawn(&spec, self.signals.child_signals(), &mut self.pipes)
                 {
                     Ok(pid) => Event::Spawned { token, pid },
                     Err(error) => Event::SpawnFailed { token, error },

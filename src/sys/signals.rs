@@ -10,10 +10,19 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::unit::Signal;
 
+/// What a child must undo before exec: Phoenix's mask and every ignored disposition
+/// (both survive exec). Found once at start-up, so a spawn resets only what needs it.
+pub struct ChildSignals {
+    /// The mask Phoenix was started with; children get it back.
+    pub original_mask: libc::sigset_t,
+    /// Signals ignored in Phoenix: Rust's SIGPIPE, Phoenix's TTIN/TTOU, and whatever
+    /// Phoenix's own parent ignored (a shell ignores INT and QUIT for background jobs).
+    pub ignored: Vec<libc::c_int>,
+}
+
 pub struct SignalSource {
     fd: SignalFd,
-    /// The mask Phoenix was started with; children get it back before exec.
-    original_mask: libc::sigset_t,
+    child: ChildSignals,
     own_pid: u32,
 }
 
@@ -28,6 +37,8 @@ impl SignalSource {
     /// Blocks every signal but TTIN and TTOU (ignored, so Phoenix in a background process
     /// group is never stopped by its terminal) and opens a signalfd for them.
     pub fn install() -> nix::Result<SignalSource> {
+        let mut ignored = inherited_ignored_signals();
+        ignored.extend([libc::SIGTTIN, libc::SIGTTOU]);
         for ignored in [NixSignal::SIGTTIN, NixSignal::SIGTTOU] {
             // SAFETY: SIG_IGN installs no handler code; nothing can run in signal context.
             unsafe { nix::sys::signal::signal(ignored, SigHandler::SigIgn) }?;
@@ -40,7 +51,10 @@ impl SignalSource {
         let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
         Ok(SignalSource {
             fd,
-            original_mask: *original.as_ref(),
+            child: ChildSignals {
+                original_mask: *original.as_ref(),
+                ignored,
+            },
             own_pid: std::process::id(),
         })
     }
@@ -49,8 +63,8 @@ impl SignalSource {
         self.fd.as_raw_fd()
     }
 
-    pub fn original_mask(&self) -> &libc::sigset_t {
-        &self.original_mask
+    pub fn child_signals(&self) -> &ChildSignals {
+        &self.child
     }
 
     /// Reads every queued signal (the fd is non-blocking).
@@ -75,6 +89,19 @@ impl SignalSource {
             }
         }
     }
+}
+
+/// Every signal whose disposition is SIG_IGN right now.
+fn inherited_ignored_signals() -> Vec<libc::c_int> {
+    (1..=libc::SIGRTMAX())
+        .filter(|&signal| {
+            // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only
+            // queries the current one.
+            let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+            let queried = unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) } == 0;
+            queried && current.sa_sigaction == libc::SIG_IGN
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::core::{Pid, SpawnError};
 use crate::process_spec::{Placement, ProcessSpec};
 use crate::sys::credentials::{Credentials, resolve_credentials};
 use crate::sys::environment::build_environment;
+use crate::sys::signals::ChildSignals;
 
 /// The search path when the environment has none (glibc's and Debian's default).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -78,7 +79,7 @@ pub trait PipeEnds {
 /// Starts `spec`; returns once the program is running (exec succeeded) or has failed.
 pub fn spawn(
     spec: &ProcessSpec,
-    original_mask: &libc::sigset_t,
+    signals: &ChildSignals,
     pipes: &mut dyn PipeEnds,
 ) -> Result<Pid, SpawnError> {
     let mut prepared = prepare(spec)?;
@@ -101,7 +102,7 @@ pub fn spawn(
         0 => {
             drop(read_end);
             // SAFETY: in the child of a fork; exec_child never returns.
-            unsafe { exec_child(&prepared, original_mask, write_end.as_raw_fd()) }
+            unsafe { exec_child(&prepared, signals, write_end.as_raw_fd()) }
         }
         pid => {
             drop(write_end);
@@ -312,7 +313,7 @@ fn resolve_program(program: &str, search: &OsStr) -> Option<PathBuf> {
 ///
 /// # Safety
 /// Must be called only in a freshly forked child of a single-threaded process.
-unsafe fn exec_child(prepared: &Prepared, original_mask: &libc::sigset_t, report: i32) -> ! {
+unsafe fn exec_child(prepared: &Prepared, signals: &ChildSignals, report: i32) -> ! {
     // SAFETY: only async-signal-safe calls on memory prepared before the fork.
     unsafe {
         match prepared.placement {
@@ -351,14 +352,17 @@ unsafe fn exec_child(prepared: &Prepared, original_mask: &libc::sigset_t, report
                 fail(report, Step::Chdir);
             }
         }
-        // A clean signal state, as systemd and s6 give services: Rust ignores SIGPIPE,
-        // Phoenix ignores TTIN/TTOU, and Phoenix's own parent may have ignored others (a
-        // shell ignores INT and QUIT for background jobs). Ignored dispositions and the
-        // mask survive exec, so reset both. KILL and STOP refuse and are skipped.
-        for signal in 1..=libc::SIGRTMAX() {
+        // A clean signal state, as systemd and s6 give services: ignored dispositions and
+        // the mask survive exec, so every ignored signal goes back to its default (Phoenix
+        // installs no handlers, so nothing else differs) and the mask to the original.
+        for &signal in &signals.ignored {
             libc::signal(signal, libc::SIG_DFL);
         }
-        libc::sigprocmask(libc::SIG_SETMASK, original_mask, std::ptr::null_mut());
+        libc::sigprocmask(
+            libc::SIG_SETMASK,
+            &signals.original_mask,
+            std::ptr::null_mut(),
+        );
         libc::execve(
             prepared.path.as_ptr(),
             prepared.argv_ptrs.as_ptr(),

@@ -182,9 +182,18 @@ impl RestartConfig {
     /// The least time in which `max-failures` failures can pile up: instant failures
     /// separated only by the restart delays between them.
     pub fn fastest_exhaustion(&self) -> Duration {
-        (1..self.max_failures)
-            .map(|n| self.delay_for(n))
-            .fold(Duration::ZERO, Duration::saturating_add)
+        // The curve only grows until it meets `max-delay`; every later term is the cap, so
+        // the sum is closed-form from there (a budget of a million costs a few steps).
+        let mut total = Duration::ZERO;
+        for n in 1..self.max_failures {
+            let delay = self.delay_for(n);
+            if delay >= self.max_delay {
+                let remaining = self.max_failures - n;
+                return total.saturating_add(self.max_delay.saturating_mul(remaining));
+            }
+            total = total.saturating_add(delay);
+        }
+        total
     }
 
     /// False when the delay curve spaces failures so far apart that `window` can never
@@ -330,5 +339,14 @@ mod tests {
         let mut config = RestartConfig::defaults(Kind::Daemon, false);
         config.delay = Duration::ZERO;
         assert_eq!(config.delay_for(5000), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_huge_budget_is_summed_in_closed_form() {
+        let mut config = RestartConfig::defaults(Kind::Daemon, false);
+        config.max_failures = u32::MAX;
+        // 1+2+4+8+16+32 = 63s, then 60s for each of the remaining failures.
+        let expected = Duration::from_secs(63) + Duration::from_secs(60) * (u32::MAX - 7);
+        assert_eq!(config.fastest_exhaustion(), expected);
     }
 }

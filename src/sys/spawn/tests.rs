@@ -31,11 +31,11 @@ fn wait_for(pid: Pid) -> i32 {
 }
 
 fn spawn_spec(spec: &ProcessSpec) -> Result<Pid, SpawnError> {
-    spawn(
-        spec,
-        nix::sys::signal::SigSet::empty().as_ref(),
-        &mut crate::sys::pipes::NoPipes,
-    )
+    let signals = crate::sys::signals::ChildSignals {
+        original_mask: *nix::sys::signal::SigSet::empty().as_ref(),
+        ignored: vec![libc::SIGPIPE],
+    };
+    spawn(spec, &signals, &mut crate::sys::pipes::NoPipes)
 }
 
 #[test]
