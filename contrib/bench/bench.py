@@ -288,7 +288,7 @@ class Pid1Run:
         self.logpath = None
 
     def __enter__(self):
-        return self.start()
+        return self  # started already by start()
 
     def __exit__(self, *exc):
         self.stop()
@@ -339,7 +339,10 @@ class Pid1Run:
 
     def check_alive(self):
         if not self.alive():
-            code = self.proc.poll()
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
             raise NA(f"init exited (status {code}){self.log_tail()}")
 
     def tree(self):

@@ -2,7 +2,8 @@
  * bsvc: the service every benchmark scenario supervises.
  *
  *   bsvc [--notify-fd N] MODE STAMPFILE [ARGS...]
- *   bsvc                      (no arguments: read them from ./bsvc.args, one per line;
+ *   run [...]                 (called as "run", or with no arguments: read them from
+ *                              ./bsvc.args, one per line;
  *                              lets an s6/runit `run` file be a symlink to this binary,
  *                              so no shell sits between the supervisor and the service)
  *
@@ -174,7 +175,9 @@ static int storm(long n, const char *result, int then_pause) {
 int main(int argc, char **argv) {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start); /* first thing: when did this instance start */
-    if (argc < 2) {
+    const char *base = strrchr(argv[0], '/');
+    base = base ? base + 1 : argv[0];
+    if (argc < 2 || strcmp(base, "run") == 0) { /* s6 passes the service name as argv[1] */
         argc = load_args_file();
         if (argc < 0) return 111;
         argv = file_args;
