@@ -681,6 +681,10 @@ class PhoenixServices(Supervisor):
         return phoenix_version(self.bench)
 
 
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else ("es" if word.endswith("s") else "s"))
+
+
 def toml_str(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -1088,7 +1092,7 @@ def scenario_idle(b):
                 rates.append((cur - last) * 60.0 / s.idle_window_s)
                 last = cur
             run.check_alive()
-            note = f"{len(pids)} processes"
+            note = plural(len(pids), "process")
             try:
                 calls = strace_count(pids, s.strace_s, b.path(f"strace-{b.next_id()}.txt"))
                 strace_result = ([calls / s.strace_s], False, note)
@@ -1157,7 +1161,7 @@ def scenario_memory(b):
                         vals = [v for v in vals if v]
                         rs.append(sum(v[0] for v in vals) / 1024)
                         ps.append(sum(v[1] for v in vals) / 1024)
-                    note = f"{len(pids)} processes"
+                    note = plural(len(pids), "process")
                     results["rss"] = (rs, False, note)
                     return ps, False, note
             measure(tp, peer, case, pss)
