@@ -345,6 +345,22 @@ class Pid1Run:
                 code = None
             raise NA(f"init exited (status {code}){self.log_tail()}")
 
+    def wait(self, cond, timeout_s, step_s=0.002):
+        """wait_for(cond), but give up at once (NA) when PID 1 has exited."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = cond()
+            if value:
+                return value
+            if not self.alive():
+                value = cond()  # it may have finished just before PID 1 exited
+                if value:
+                    return value
+                self.check_alive()
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(step_s)
+
     def tree(self):
         return descendants(self.init) if self.init else []
 
@@ -1007,7 +1023,7 @@ def scenario_restart(b):
                     before = len(starts)
                     t_kill = now_ns()
                     os.kill(pids[0], signal.SIGKILL)
-                    got = wait_for(lambda: len(read_stamps(stamp)[0]) > before, s.restart_timeout_s, 0.001)
+                    got = run.wait(lambda: len(read_stamps(stamp)[0]) > before, s.restart_timeout_s, 0.001)
                     if not got:
                         misses += 1
                         run.check_alive()
@@ -1183,7 +1199,7 @@ def scenario_startup(b):
     n = s.startup_services
     t = Table("5", f"5. Start-up: exec to all {n} services running", "ms",
               how=f"Time from just before exec of `unshare … SUPERVISOR` to the latest first-instruction "
-                  f"stamp of {n} services (each stamps its own file); {s.startup_reps} runs.", digits=1)
+                  f"stamp of {n} services (each stamps its own file); {plural(s.startup_reps, 'run')}.", digits=1)
     for peer in b.supervisors():
         def one(peer=peer):
             values = []
@@ -1210,7 +1226,7 @@ def scenario_storm(b):
     t = Table("6a", f"6a. Reap storm as PID 1: {n} orphans exit at once, time until all are reaped", "ms",
               how=f"A child (for supervisors: a service) creates {n} double-forked orphans blocked on a "
                   f"pipe, closes it so all exit at once, and polls kill(pid, 0) until every one is gone "
-                  f"(reaped), at most 30 s; {s.storm_reps} runs.", digits=1)
+                  f"(reaped), at most 30 s; {plural(s.storm_reps, 'run')}.", digits=1)
     tz = Table("6b", "6b. Reap storm: zombies left when the clock stopped", "zombies",
                how="Orphans still present (as zombies) when the 30 s cap ended the wait; 0 when all were reaped.",
                digits=0)
@@ -1229,9 +1245,8 @@ def scenario_storm(b):
                     svc = Service("storm", b, "storm", stamp, [str(n), result, "pause"])
                     run = b.start_services(peer, "storm", [svc])
                 with run:
-                    got = wait_for(lambda: os.path.exists(result), 60, 0.01)
-                    if not got:
-                        run.check_alive()
+                    got = run.wait(lambda: os.path.exists(result), 60, 0.01)
+                    if not got and not os.path.exists(result):
                         raise NA("storm did not finish in 60 s")
                     with open(result) as f:
                         cleared, left, zomb = (int(x) for x in f.read().split())
@@ -1260,9 +1275,10 @@ def scenario_shutdown(b):
     ta = Table("7a", "7a. Shutdown as PID 1: SIGTERM to the init's exit, 10 services", "ms",
                how=f"Ten services that die at once on SIGTERM (for single-child inits: one child that "
                    f"forked 10 more in its process group, and the init's group-signalling flag); SIGTERM "
-                   f"to PID 1, time until PID 1 has exited (capped at {cap:.0f} s); {s.shutdown_reps} runs. "
+                   f"to PID 1, time until PID 1 has exited (capped at {cap:.0f} s); {plural(s.shutdown_reps, 'run')}. "
                    f"'graceful' counts services that received SIGTERM before dying (the rest were "
-                   f"SIGKILLed, e.g. by the kernel when PID 1 exited).", digits=2)
+                   f"SIGKILLed, e.g. by the kernel when PID 1 exited); single-child inits count 11 processes, "
+                   f"the launcher and its 10 children.", digits=2)
     tb = Table("7b", "7b. Shutdown with one service that ignores SIGTERM", "s",
                how=f"One service ignores SIGTERM; stop timeout configured to {s.stop_timeout_s} s where "
                    f"the supervisor has one. SIGTERM to PID 1; when is the service killed, when does "
@@ -1278,6 +1294,8 @@ def scenario_shutdown(b):
     for peer in b.peers:
         def coop(peer=peer):
             values, graceful, censored = [], [], False
+            # single-child inits: the launcher and its 10 children all get the signal
+            total = 11 if peer.kind == "init" else 10
             for _ in range(s.shutdown_reps):
                 stamp = b.path(f"down-{b.next_id()}.stamp")
                 if peer.kind == "init":
@@ -1302,11 +1320,8 @@ def scenario_shutdown(b):
                     else:
                         values.append((t1 - t0) / NS_PER_MS)
                     graceful.append(sum(len(read_stamps(st)[1]) for st in stamps))
-            note = f"graceful: {min(graceful)}–{max(graceful)}/10" if min(graceful) != max(graceful) \
-                else f"graceful: {graceful[0]}/10"
-            if peer.kind == "init" and min(graceful) > 0:
-                pass
-            return values, censored, note
+            span = f"{min(graceful)}–{max(graceful)}" if min(graceful) != max(graceful) else f"{graceful[0]}"
+            return values, censored, f"graceful: {span}/{total}"
         measure(ta, peer, "", coop)
 
         def stubborn(peer=peer):
@@ -1385,21 +1400,29 @@ def scenario_crashloop(b):
                     time.sleep(0.05)
                 starts = [x for x in read_stamps(stamp)[0] if x <= t_end]
                 if not starts:
+                    if exited_at is not None:
+                        raise NA(f"PID 1 exited after {(exited_at - t0) / 1e9:.2f} s (status "
+                                 f"{run.proc.poll()}) without starting the service")
                     raise NA("the service never started")
                 edges = [t0] + starts + [exited_at or t_end]
                 gaps = [(b2 - a) / 1e9 for a, b2 in zip(edges, edges[1:])]
                 last_q = sum(1 for x in starts if x >= t_end - int(w * 1e9 / 4))
                 tail_gap = ((exited_at or t_end) - starts[-1]) / 1e9
                 inner = [(b2 - a) / 1e9 for a, b2 in zip(starts, starts[1:])]
+                backs_off = len(inner) >= 3 and inner[-1] > 2 * max(inner[0], 0.01) and inner[-1] >= 0.2
+                gave_up = last_q == 0 and tail_gap > w / 4
                 if exited_at is not None:
-                    verdict = f"escalates: PID 1 exited after {(exited_at - t0) / 1e9:.1f} s (status {run.proc.poll()})"
-                elif last_q == 0 and tail_gap > w / 4:
+                    verdict = (f"escalates: PID 1 exited {(exited_at - starts[-1]) / 1e9:.2f} s after "
+                               f"start {len(starts)} (status {run.proc.poll()})")
+                elif backs_off and gave_up:
+                    verdict = (f"backs off (gaps {inner[0]:.2f} s → {inner[-1]:.2f} s), then stops "
+                               f"after {len(starts)} starts")
+                elif gave_up:
                     verdict = f"gives up after {len(starts)} starts"
-                elif len(inner) >= 3 and inner[-1] > 2 * max(inner[0], 0.01) and inner[-1] >= 0.2:
+                elif backs_off:
                     verdict = f"backs off (gaps {inner[0]:.2f} s → {inner[-1]:.2f} s)"
                 else:
-                    rate = len(starts) / w
-                    verdict = f"restarts steadily ({rate:.1f}/s)"
+                    verdict = f"restarts steadily ({len(starts) / w:.1f}/s)"
                 return [len(starts), last_q, max(gaps), verdict], False, ""
         measure(t, peer, "", one)
     return [t]
