@@ -691,7 +691,13 @@ class PhoenixServices(Supervisor):
             body += ["", "[stop]", f'timeout = "{svc.stop_timeout_s}s"']
             with open(os.path.join(d, f"{svc.name}.toml"), "w") as f:
                 f.write("\n".join(body) + "\n")
-        return [self.path(), "--services", d]
+        # keep the runtime and state directories (control socket, circuit-breaker state)
+        # inside this run, so runs cannot see each other or a Phoenix on the machine
+        conf = os.path.join(root, "phoenix.toml")
+        with open(conf, "w") as f:
+            f.write(f"runtime-dir = {toml_str(os.path.join(root, 'run'))}\n"
+                    f"state-dir = {toml_str(os.path.join(root, 'state'))}\n")
+        return [self.path(), "--config", conf, "--services", d]
 
     def version(self):
         return phoenix_version(self.bench)
