@@ -670,7 +670,7 @@ class PhoenixServices(Supervisor):
     """Phoenix in services mode: `phoenix --services DIR`, one NAME.toml per service
     (DESIGN.md §4)."""
     name = "phoenix"
-    notes = '[restart] delay = "0s"; [stop] timeout = stop timeout; crash loop: defaults'
+    notes = '[restart] delay = "0s", max-failures = 1000; [stop] timeout = stop timeout; crash loop: defaults'
 
     def path(self):
         return self.bench.phoenix
@@ -687,7 +687,9 @@ class PhoenixServices(Supervisor):
         for svc in services:
             body = ["command = [" + ", ".join(toml_str(w) for w in svc.argv()) + "]"]
             if svc.tuned:
-                body += ["", "[restart]", 'delay = "0s"']
+                # no delay, and a budget no scenario can exhaust (s6 and runit have none):
+                # the restart scenario kills the same service 20 times in under a minute
+                body += ["", "[restart]", 'delay = "0s"', "max-failures = 1000"]
             body += ["", "[stop]", f'timeout = "{svc.stop_timeout_s}s"']
             with open(os.path.join(d, f"{svc.name}.toml"), "w") as f:
                 f.write("\n".join(body) + "\n")
