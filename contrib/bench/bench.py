@@ -1454,7 +1454,8 @@ def scenario_crashloop(b):
                     verdict = f"backs off (gaps {inner[0]:.2f} s → {inner[-1]:.2f} s)"
                 else:
                     verdict = f"restarts steadily ({len(starts) / w:.1f}/s)"
-                return [len(starts), last_q, max(gaps), verdict], False, ""
+                shown = ", ".join(f"{g:.2f}" for g in inner[:8]) + (", …" if len(inner) > 8 else "")
+                return [len(starts), last_q, max(gaps), verdict], False, f"gaps between starts (s): {shown}" if inner else ""
         measure(t, peer, "", one)
     return [t]
 
