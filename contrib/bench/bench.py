@@ -58,7 +58,7 @@ class Settings:
         self.idle_windows = 3 if quick else 6
         self.idle_window_s = 3.0 if quick else 5.0
         self.idle_settle_s = 1.0 if quick else 2.0
-        self.strace_s = 4.0 if quick else 10.0
+        self.strace_s = 3.0 if quick else 10.0
         self.memory_sizes = [1, 100, 1000]
         self.memory_samples = 3
         self.up_timeout_s = 30.0
@@ -68,7 +68,7 @@ class Settings:
         self.storm_reps = 1 if quick else 3
         self.storm_orphans = 2000
         self.shutdown_reps = 3 if quick else 5
-        self.shutdown_cap_s = 12.0 if quick else 20.0
+        self.shutdown_cap_s = 10.0 if quick else 20.0
         self.stop_timeout_s = 5               # configured stop timeout where a peer has one
         self.crash_window_s = 10.0 if quick else 20.0
 
@@ -1446,10 +1446,10 @@ def scenario_crashloop(b):
                     verdict = (f"escalates: PID 1 exited {(exited_at - starts[-1]) / 1e9:.2f} s after "
                                f"start {len(starts)} (status {run.proc.poll()})")
                 elif backs_off and gave_up:
-                    verdict = (f"backs off (gaps {inner[0]:.2f} s → {inner[-1]:.2f} s), then stops "
-                               f"after {len(starts)} starts")
+                    verdict = (f"backs off (gaps {inner[0]:.2f} s → {inner[-1]:.2f} s), then no start "
+                               f"in the last {tail_gap:.1f} s")
                 elif gave_up:
-                    verdict = f"gives up after {len(starts)} starts"
+                    verdict = f"gives up: no start in the last {tail_gap:.1f} s"
                 elif backs_off:
                     verdict = f"backs off (gaps {inner[0]:.2f} s → {inner[-1]:.2f} s)"
                 else:
