@@ -1494,7 +1494,8 @@ def machine_header(b, argv):
     lines = [
         f"## Phoenix benchmark run, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
         "",
-        f"- command: `contrib/bench/run {' '.join(shlex.quote(a) for a in argv)}`".replace("run `", "run`"),
+        "- command: `" + os.environ.get("BENCH_COMMAND", "contrib/bench/bench.py" + "".join(
+            " " + shlex.quote(a) for a in argv)) + "`",
         f"- machine: nproc {os.cpu_count()}, memory {mem_kib / 1024 / 1024:.1f} GiB, "
         f"kernel {platform.release()} ({platform.machine()})",
         f"- load average at start: {loadavg()}",
