@@ -849,6 +849,10 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.settings = Settings(args.quick)
+        wanted = set(args.peers.split(",")) if args.peers else set(PEER_NAMES)
+        unknown = wanted - set(PEER_NAMES)
+        if unknown:
+            raise SystemExit(f"bench: unknown peer(s) {', '.join(sorted(unknown))}; known: {', '.join(PEER_NAMES)}")
         self.tmp = tempfile.mkdtemp(prefix="phoenix-bench-")
         self._id = 0
         self.helpers = Helpers(self.path("bin"))
@@ -856,10 +860,6 @@ class Bench:
         if not os.access(self.phoenix, os.X_OK):
             self.phoenix = None
         self.phoenix_build_failed = os.environ.get("BENCH_PHOENIX_BUILD") == "failed"
-        wanted = set(args.peers.split(",")) if args.peers else set(PEER_NAMES)
-        unknown = wanted - set(PEER_NAMES)
-        if unknown:
-            raise SystemExit(f"bench: unknown peer(s) {', '.join(sorted(unknown))}; known: {', '.join(PEER_NAMES)}")
         self.peers = []
         for cls in PEER_CLASSES:
             peer = cls(self)
