@@ -1,0 +1,1590 @@
+#!/usr/bin/env python3
+"""Phoenix benchmarks, side by side with its peers.
+
+Run through `contrib/bench/run`, which installs the peers and builds Phoenix first.
+Python 3 standard library only.  Every process a scenario starts runs inside its own PID
+namespace (`unshare --pid --fork --kill-child --mount-proc`), with the init under test as
+its PID 1, so stopping a scenario (SIGKILL to that PID 1) removes every process it made.
+Everything written goes under one temporary directory.  See docs/benchmarks.md.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import select
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+NS_PER_MS = 1_000_000
+
+
+def now_ns():
+    """CLOCK_MONOTONIC, the clock the services stamp themselves with."""
+    return time.monotonic_ns()
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+class NA(Exception):
+    """A measurement that could not be made; the message says why."""
+
+
+# --------------------------------------------------------------------------------------
+# Settings: one place for every repetition count and time limit.
+# --------------------------------------------------------------------------------------
+
+class Settings:
+    def __init__(self, quick):
+        self.quick = quick
+        self.floor_runs = 200 if quick else 1000
+        self.floor_init_runs = 50 if quick else 200
+        self.restart_reps = 5 if quick else 20
+        self.restart_min_age_s = 1.6          # the service has run > 1.5 s when killed
+        self.restart_timeout_s = 10.0
+        self.idle_windows = 3 if quick else 6
+        self.idle_window_s = 3.0 if quick else 5.0
+        self.idle_settle_s = 1.0 if quick else 2.0
+        self.strace_s = 3.0 if quick else 10.0
+        self.memory_sizes = [1, 100, 1000]
+        self.memory_samples = 3
+        self.up_timeout_s = 30.0
+        self.up_timeout_1000_s = 120.0
+        self.startup_reps = 3 if quick else 5
+        self.startup_services = 100
+        self.storm_reps = 1 if quick else 3
+        self.storm_orphans = 2000
+        self.shutdown_reps = 3 if quick else 5
+        self.shutdown_cap_s = 10.0 if quick else 20.0
+        self.stop_timeout_s = 5               # configured stop timeout where a peer has one
+        self.crash_window_s = 10.0 if quick else 20.0
+
+
+# --------------------------------------------------------------------------------------
+# /proc helpers (host view: the benchmark itself stays in the root PID namespace)
+# --------------------------------------------------------------------------------------
+
+def proc_ppids():
+    """pid -> ppid for every process on the machine."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        rest = data[data.rfind(b")") + 2:].split()
+        out[int(entry)] = int(rest[1])
+    return out
+
+
+def descendants(root):
+    """root and every process below it."""
+    ppids = proc_ppids()
+    children = {}
+    for pid, ppid in ppids.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid not in ppids:
+            continue
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def exe_of(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+def ctxt_switches(pid):
+    """voluntary + nonvoluntary context switches of one process (all its threads)."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+    except OSError:
+        return None
+    return total
+
+
+def rss_pss_kib(pid):
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        return None
+    return rss, pss
+
+
+def pidfd_wait(pid, timeout_s):
+    """Wait until pid (any process, not only a child) has exited; return the time, or
+    None on timeout.  Falls back to polling /proc where pidfd_open is missing."""
+    deadline = time.monotonic() + timeout_s
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        try:
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                if poller.poll(left * 1000):
+                    return now_ns()
+        finally:
+            os.close(fd)
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                data = f.read()
+            if data[data.rfind(b")") + 2:data.rfind(b")") + 3] in (b"Z", b"X"):
+                return now_ns()
+        except OSError:
+            return now_ns()
+        time.sleep(0.001)
+    return None
+
+
+class ExitWatch:
+    """Watch several processes (not our children) and note when each one exits."""
+
+    def __init__(self, pids):
+        self.fds = {}
+        for pid in pids:
+            try:
+                self.fds[os.pidfd_open(pid)] = pid
+            except ProcessLookupError:
+                self.fds[None] = pid
+        self.done = {}
+
+    def wait(self, timeout_s, until_all=True):
+        deadline = time.monotonic() + timeout_s
+        poller = select.poll()
+        for fd, pid in self.fds.items():
+            if fd is None:
+                self.done[pid] = now_ns()
+            else:
+                poller.register(fd, select.POLLIN)
+        try:
+            while len(self.done) < len(self.fds):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                for fd, _ in poller.poll(left * 1000):
+                    self.done.setdefault(self.fds[fd], now_ns())
+                    poller.unregister(fd)
+        finally:
+            for fd in self.fds:
+                if fd is not None:
+                    os.close(fd)
+        return self.done
+
+
+def read_stamps(path):
+    """Start stamps (ns) written by bsvc, and the TERM stamps."""
+    starts, terms = [], []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if not parts:
+                    continue
+                if parts[0] == "T" and len(parts) >= 2:
+                    terms.append(int(parts[1]))
+                elif len(parts) >= 2 and parts[0].isdigit():
+                    starts.append(int(parts[0]))
+    except OSError:
+        pass
+    return starts, terms
+
+
+# --------------------------------------------------------------------------------------
+# The helper programs (C sources in contrib/bench/helpers, compiled at run time)
+# --------------------------------------------------------------------------------------
+
+class Helpers:
+    def __init__(self, bindir):
+        self.bindir = bindir
+        os.makedirs(bindir, exist_ok=True)
+        cc = shutil.which("gcc") or shutil.which("cc")
+        if not cc:
+            raise SystemExit("bench: a C compiler (gcc) is needed to build the helper programs")
+        for name in ("noop", "floor", "bsvc"):
+            src = os.path.join(HERE, "helpers", f"{name}.c")
+            out = os.path.join(bindir, name)
+            cmd = [cc, "-static", "-O2", "-o", out, src]
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            if res.returncode != 0:
+                # a machine without static libc still gets a (slightly slower) helper
+                res = subprocess.run([cc, "-O2", "-o", out, src], capture_output=True, text=True)
+                if res.returncode != 0:
+                    raise SystemExit(f"bench: cannot compile {src}:\n{res.stderr}")
+                log(f"note: {name} built dynamically (no static libc)")
+        self.noop = os.path.join(bindir, "noop")
+        self.floor = os.path.join(bindir, "floor")
+        self.bsvc = os.path.join(bindir, "bsvc")
+        self.exes = {os.path.realpath(p) for p in (self.noop, self.floor, self.bsvc)}
+
+
+# --------------------------------------------------------------------------------------
+# One init under test, run as PID 1 of a fresh PID namespace
+# --------------------------------------------------------------------------------------
+
+LIVE_RUNS = set()
+
+
+def raise_limits():
+    """Run in the child before exec: enough descriptors for 1000 services everywhere."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard) if hard != resource.RLIM_INFINITY else hard))
+    except (ValueError, OSError):
+        pass
+
+
+class Pid1Run:
+    """`unshare --pid --fork --kill-child --mount-proc ARGV`: ARGV becomes PID 1."""
+
+    def __init__(self, bench, argv, label, cwd=None):
+        self.bench = bench
+        self.argv = argv
+        self.label = label
+        self.cwd = cwd
+        self.proc = None
+        self.init = None
+        self.t_exec = None
+        self.logpath = None
+
+    def __enter__(self):
+        return self  # started already by start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def start(self):
+        self.logpath = self.bench.path("logs", f"{self.label}.{self.bench.next_id()}.log")
+        os.makedirs(os.path.dirname(self.logpath), exist_ok=True)
+        logf = open(self.logpath, "wb")
+        cmd = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"] + self.argv
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)
+        self.t_exec = now_ns()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                                     cwd=self.cwd, env=env, start_new_session=True,
+                                     preexec_fn=raise_limits)
+        logf.close()
+        LIVE_RUNS.add(self)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            kids = [p for p, pp in proc_ppids().items() if pp == self.proc.pid]
+            if kids:
+                self.init = kids[0]
+                # wait until unshare's child has exec'd the init
+                unshare = os.path.realpath(shutil.which("unshare"))
+                while time.monotonic() < deadline:
+                    exe = exe_of(self.init)
+                    if exe is None or os.path.realpath(exe) != unshare:
+                        break
+                    time.sleep(0.0005)
+                return self
+            if self.proc.poll() is not None:
+                raise NA(f"exited at once with status {self.proc.returncode}{self.log_tail()}")
+            time.sleep(0.0005)
+        self.stop()
+        raise NA("PID namespace did not start")
+
+    def log_tail(self):
+        try:
+            with open(self.logpath, "rb") as f:
+                data = f.read()[-300:].decode(errors="replace").strip()
+        except OSError:
+            return ""
+        return f": {data.splitlines()[-1][:160]}" if data else ""
+
+    def alive(self):
+        return self.proc.poll() is None and os.path.exists(f"/proc/{self.init}")
+
+    def check_alive(self):
+        if not self.alive():
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+            raise NA(f"init exited (status {code}){self.log_tail()}")
+
+    def wait(self, cond, timeout_s, step_s=0.002):
+        """wait_for(cond), but give up at once (NA) when PID 1 has exited."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = cond()
+            if value:
+                return value
+            if not self.alive():
+                value = cond()  # it may have finished just before PID 1 exited
+                if value:
+                    return value
+                self.check_alive()
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(step_s)
+
+    def tree(self):
+        return descendants(self.init) if self.init else []
+
+    def supervisor_pids(self):
+        """Every process of the namespace that is not one of our helper programs."""
+        out = []
+        for pid in self.tree():
+            exe = exe_of(pid)
+            if exe is not None and os.path.realpath(exe) in self.bench.helpers.exes:
+                continue
+            out.append(pid)
+        return out
+
+    def service_pids(self):
+        bsvc = os.path.realpath(self.bench.helpers.bsvc)
+        return [p for p in self.tree() if (exe_of(p) and os.path.realpath(exe_of(p)) == bsvc)]
+
+    def stop(self):
+        """SIGKILL to PID 1 ends the namespace (the kernel kills everything in it); unshare
+        then reaps it and exits.  Nothing is left behind, not even a zombie."""
+        if self.proc is None:
+            return
+        if self.init:
+            try:
+                os.kill(self.init, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        LIVE_RUNS.discard(self)
+        self.proc = None
+
+
+def wait_for(cond, timeout_s, step_s=0.002):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(step_s)
+
+
+# --------------------------------------------------------------------------------------
+# Services and peers.  One class per supervisor: how it is started and configured.
+# --------------------------------------------------------------------------------------
+
+class Service:
+    """One supervised service: `bsvc [--notify-fd N] MODE STAMP ARGS...`."""
+
+    def __init__(self, name, bench, mode, stamp, args=(), tuned=True, notify_fd=None):
+        self.name = name
+        self.mode = mode
+        self.stamp = stamp
+        self.args = list(args)
+        self.tuned = tuned          # restart delay zero etc. where the peer allows it
+        self.notify_fd = notify_fd
+        self.bsvc = bench.helpers.bsvc
+        self.stop_timeout_s = bench.settings.stop_timeout_s
+
+    def words(self):
+        pre = ["--notify-fd", str(self.notify_fd)] if self.notify_fd is not None else []
+        return pre + [self.mode, self.stamp] + self.args
+
+    def argv(self):
+        return [self.bsvc] + self.words()
+
+
+class Peer:
+    name = "?"
+    kind = "init"           # "init": runs one child; "supervisor": runs service units
+    binary = None
+    install_hint = ""
+
+    def __init__(self, bench):
+        self.bench = bench
+
+    def path(self):
+        return shutil.which(self.binary) if self.binary else None
+
+    def unavailable(self):
+        """None when usable, else the reason it is not."""
+        if not self.path():
+            return f"{self.binary} not installed{self.install_hint}"
+        return None
+
+    def version(self):
+        return ""
+
+    def is_phoenix(self):
+        return False
+
+
+class SingleChildInit(Peer):
+    """tini, dumb-init, catatonit, Phoenix in tini mode: `INIT [flags] -- CHILD...`."""
+    kind = "init"
+
+    def command(self, child, group=False):
+        raise NotImplementedError
+
+
+class Tini(SingleChildInit):
+    name = "tini"
+    binary = "tini"
+
+    def command(self, child, group=False):
+        return [self.path()] + (["-g"] if group else []) + ["--"] + child
+
+    def version(self):
+        return subprocess.run([self.path(), "--version"], capture_output=True, text=True).stdout.strip()
+
+
+class DumbInit(SingleChildInit):
+    name = "dumb-init"
+    binary = "dumb-init"
+
+    def command(self, child, group=False):
+        # dumb-init signals the child's whole session by default; -c: the child only
+        return [self.path()] + ([] if group else ["--single-child"]) + ["--"] + child
+
+    def version(self):
+        res = subprocess.run([self.path(), "--version"], capture_output=True, text=True)
+        return (res.stdout + res.stderr).strip()
+
+
+class Catatonit(SingleChildInit):
+    name = "catatonit"
+    binary = "catatonit"
+
+    def command(self, child, group=False):
+        return [self.path()] + (["-g"] if group else []) + ["--"] + child
+
+    def version(self):
+        res = subprocess.run([self.path(), "--version"], capture_output=True, text=True)
+        return (res.stdout + res.stderr).strip()
+
+
+class PhoenixTini(SingleChildInit):
+    """Phoenix as a drop-in for tini: `phoenix [-g] -- CMD` (DESIGN.md §3)."""
+    name = "phoenix (tini mode)"
+
+    def path(self):
+        return self.bench.phoenix
+
+    def unavailable(self):
+        return self.bench.phoenix_problem()
+
+    def is_phoenix(self):
+        return True
+
+    def command(self, child, group=False):
+        return [self.path()] + (["-g"] if group else []) + ["--"] + child
+
+    def version(self):
+        return phoenix_version(self.bench)
+
+
+class Supervisor(Peer):
+    """A supervisor of many services.  `command(root, services)` writes its configuration
+    under root and returns the argv that starts it."""
+    kind = "supervisor"
+    # how this peer's configuration expresses the scenario knobs, for the report
+    notes = ""
+
+    def command(self, root, services):
+        raise NotImplementedError
+
+
+def s6_like_service_dir(svc_dir, svc):
+    """An s6/runit service directory whose `run` is bsvc itself (a symlink): no shell
+    between the supervisor and the service.  bsvc reads its arguments from ./bsvc.args."""
+    os.makedirs(svc_dir, exist_ok=True)
+    with open(os.path.join(svc_dir, "bsvc.args"), "w") as f:
+        f.write("\n".join(svc.words()) + "\n")
+    os.symlink(svc.bsvc, os.path.join(svc_dir, "run"))
+
+
+class S6(Supervisor):
+    """s6-svscan over a scan directory; one s6-supervise per service."""
+    name = "s6"
+    binary = "s6-svscan"
+    notes = "no restart delay exists (1 s throttle after a run shorter than 1 s); timeout-kill = stop timeout"
+
+    def __init__(self, bench, readiness=False):
+        super().__init__(bench)
+        self.readiness = readiness
+        if readiness:
+            self.name = "s6 (notification-fd)"
+
+    def command(self, root, services):
+        scan = os.path.join(root, "scan")
+        os.makedirs(os.path.join(scan, ".s6-svscan"), exist_ok=True)
+        for svc in services:
+            if self.readiness:
+                svc.notify_fd = 3
+            d = os.path.join(scan, svc.name)
+            s6_like_service_dir(d, svc)
+            with open(os.path.join(d, "timeout-kill"), "w") as f:
+                f.write(f"{svc.stop_timeout_s * 1000}\n")
+            if self.readiness:
+                with open(os.path.join(d, "notification-fd"), "w") as f:
+                    f.write("3\n")
+        return [self.path(), "-c", str(max(1000, 2 * len(services) + 10)), scan]
+
+    def version(self):
+        return dpkg_version("s6")
+
+
+class Runit(Supervisor):
+    """runsvdir over a service directory; one runsv per service."""
+    name = "runit"
+    binary = "runsvdir"
+    notes = "no restart delay exists (1 s throttle after a run shorter than 1 s); no stop timeout"
+
+    def command(self, root, services):
+        sv = os.path.join(root, "service")
+        os.makedirs(sv, exist_ok=True)
+        for svc in services:
+            s6_like_service_dir(os.path.join(sv, svc.name), svc)
+        return [self.path(), sv]
+
+    def version(self):
+        return dpkg_version("runit")
+
+
+class Supervisord(Supervisor):
+    """supervisord with one [program:x] section per service."""
+    name = "supervisord"
+    binary = "supervisord"
+    notes = "autorestart=true, startsecs=0, startretries=3, stopwaitsecs = stop timeout; crash loop: defaults"
+
+    def command(self, root, services):
+        conf = os.path.join(root, "supervisord.conf")
+        lines = [
+            "[supervisord]",
+            "nodaemon=true",
+            "user=root",
+            f"logfile={os.path.join(root, 'supervisord.log')}",
+            f"pidfile={os.path.join(root, 'supervisord.pid')}",
+            f"childlogdir={root}",
+            "minfds=4096",
+            "",
+        ]
+        for svc in services:
+            lines += [
+                f"[program:{svc.name}]",
+                f"command={shlex.join(svc.argv())}",
+                "autostart=true",
+                "autorestart=true",
+                "stdout_logfile=NONE",
+                "redirect_stderr=true",
+                f"stopwaitsecs={svc.stop_timeout_s}",
+            ]
+            if svc.tuned:
+                lines += ["startsecs=0", "startretries=3"]
+            lines.append("")
+        with open(conf, "w") as f:
+            f.write("\n".join(lines))
+        return [self.path(), "--nodaemon", "-c", conf]
+
+    def version(self):
+        res = subprocess.run([self.path(), "--version"], capture_output=True, text=True)
+        return res.stdout.strip()
+
+
+class Horust(Supervisor):
+    """Horust with one service TOML per service."""
+    name = "horust"
+    binary = "horust"
+    install_hint = " (cargo install horust --locked failed or was skipped)"
+    notes = 'strategy = "always", backoff = "0s"; termination wait = stop timeout'
+
+    def path(self):
+        found = shutil.which("horust")
+        if found:
+            return found
+        cargo_bin = os.path.expanduser("~/.cargo/bin/horust")
+        return cargo_bin if os.access(cargo_bin, os.X_OK) else None
+
+    def command(self, root, services):
+        d = os.path.join(root, "horust")
+        os.makedirs(d, exist_ok=True)
+        for svc in services:
+            body = [f"command = {toml_str(shlex.join(svc.argv()))}", "[restart]", 'strategy = "always"']
+            if svc.tuned:
+                body.append('backoff = "0s"')
+            body += ["[termination]", f'wait = "{svc.stop_timeout_s}s"']
+            with open(os.path.join(d, f"{svc.name}.toml"), "w") as f:
+                f.write("\n".join(body) + "\n")
+        uds = os.path.join(root, "horust-uds")
+        os.makedirs(uds, exist_ok=True)
+        return [self.path(), "--services-path", d, "--uds-folder-path", uds]
+
+    def version(self):
+        res = subprocess.run([self.path(), "--version"], capture_output=True, text=True)
+        return (res.stdout or "horust").strip()
+
+
+class PhoenixServices(Supervisor):
+    """Phoenix in services mode: `phoenix --services DIR`, one NAME.toml per service
+    (DESIGN.md §4)."""
+    name = "phoenix"
+    notes = '[restart] delay = "0s", max-failures = 1000; [stop] timeout = stop timeout; crash loop: defaults'
+
+    def path(self):
+        return self.bench.phoenix
+
+    def unavailable(self):
+        return self.bench.phoenix_problem()
+
+    def is_phoenix(self):
+        return True
+
+    def command(self, root, services):
+        d = os.path.join(root, "services.d")
+        os.makedirs(d, exist_ok=True)
+        for svc in services:
+            body = ["command = [" + ", ".join(toml_str(w) for w in svc.argv()) + "]"]
+            if svc.tuned:
+                # no delay, and a budget no scenario can exhaust (s6 and runit have none):
+                # the restart scenario kills the same service 20 times in under a minute
+                body += ["", "[restart]", 'delay = "0s"', "max-failures = 1000"]
+            body += ["", "[stop]", f'timeout = "{svc.stop_timeout_s}s"']
+            with open(os.path.join(d, f"{svc.name}.toml"), "w") as f:
+                f.write("\n".join(body) + "\n")
+        # keep the runtime and state directories (control socket, circuit-breaker state)
+        # inside this run, so runs cannot see each other or a Phoenix on the machine
+        conf = os.path.join(root, "phoenix.toml")
+        with open(conf, "w") as f:
+            f.write(f"runtime-dir = {toml_str(os.path.join(root, 'run'))}\n"
+                    f"state-dir = {toml_str(os.path.join(root, 'state'))}\n")
+        return [self.path(), "--config", conf, "--services", d]
+
+    def version(self):
+        return phoenix_version(self.bench)
+
+
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else ("es" if word.endswith("s") else "s"))
+
+
+def toml_str(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def dpkg_version(pkg):
+    res = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True, text=True)
+    return f"{pkg} {res.stdout.strip()}" if res.returncode == 0 else ""
+
+
+def phoenix_version(bench):
+    if not bench.phoenix:
+        return ""
+    try:
+        res = subprocess.run([bench.phoenix, "--version"], capture_output=True, text=True, timeout=5)
+        return (res.stdout.strip() or "phoenix (no --version output)")[:80]
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+PEER_CLASSES = [PhoenixServices, PhoenixTini, Tini, DumbInit, Catatonit, S6, Runit, Supervisord, Horust]
+PEER_NAMES = ["phoenix", "tini", "dumb-init", "catatonit", "s6", "runit", "supervisord", "horust"]
+
+
+def peer_key(peer):
+    return "phoenix" if peer.is_phoenix() else peer.name.split()[0]
+
+
+# --------------------------------------------------------------------------------------
+# Results and tables
+# --------------------------------------------------------------------------------------
+
+def quantile(values, q):
+    s = sorted(values)
+    if not s:
+        return None
+    pos = (len(s) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+class Row:
+    def __init__(self, peer, case="", values=None, na=None, censored=False, note=""):
+        self.peer = peer            # a Peer
+        self.case = case
+        self.values = values or []
+        self.na = na
+        self.censored = censored    # values are lower bounds (hit the time cap)
+        self.note = note
+
+    def median(self):
+        return quantile(self.values, 0.5) if self.values and not self.na else None
+
+
+class Table:
+    def __init__(self, key, title, unit, how="", digits=2, columns=None):
+        self.key = key
+        self.title = title
+        self.unit = unit
+        self.how = how
+        self.digits = digits
+        self.rows = []
+        self.columns = columns      # custom tables: (header list, function row -> cells)
+
+    def add(self, row):
+        self.rows.append(row)
+        return row
+
+    def reference(self, row):
+        """The Phoenix row a ratio is taken against: same case, same kind if possible."""
+        cands = [r for r in self.rows if r.peer.is_phoenix() and r.case == row.case and r.median() is not None]
+        same = [r for r in cands if r.peer.kind == row.peer.kind]
+        pick = same or cands
+        return pick[0] if pick else None
+
+    def fmt(self, v):
+        if v is None:
+            return "—"
+        if abs(v) >= 1000 or self.digits == 0:
+            return f"{v:,.0f}"
+        return f"{v:.{self.digits}f}"
+
+    def render(self):
+        out = [f"### {self.title}", ""]
+        if self.how:
+            out += [self.how, ""]
+        if self.columns:
+            headers, cells = self.columns
+            out.append("| " + " | ".join(headers) + " |")
+            out.append("|" + "---|" * len(headers))
+            for r in self.rows:
+                out.append("| " + " | ".join(cells(r)) + " |")
+            out.append("")
+            return "\n".join(out)
+        has_case = any(r.case for r in self.rows)
+        headers = ["supervisor"] + (["case"] if has_case else []) + \
+            [f"median ({self.unit})", f"p90 ({self.unit})", "n", "× Phoenix", "note"]
+        out.append("| " + " | ".join(headers) + " |")
+        out.append("|" + "---|" * len(headers))
+        for r in self.rows:
+            cells = [r.peer.name] + ([r.case] if has_case else [])
+            if r.na:
+                cells += [f"n/a ({r.na})", "", "", "", r.note]
+            else:
+                pre = "≥ " if r.censored else ""
+                med = r.median()
+                p90 = quantile(r.values, 0.9)
+                ref = self.reference(r)
+                ratio = "—"
+                if ref is not None and med is not None:
+                    refm = ref.median()
+                    if ref is r:
+                        ratio = "1"
+                    elif refm:
+                        ratio = f"{med / refm:.2f}"
+                    elif med == 0:
+                        ratio = "1"
+                    else:
+                        ratio = "∞"
+                cells += [pre + self.fmt(med), pre + self.fmt(p90), str(len(r.values)), ratio, r.note]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+        return "\n".join(out)
+
+    def to_json(self):
+        return {
+            "key": self.key, "title": self.title, "unit": self.unit,
+            "rows": [{"peer": r.peer.name, "case": r.case, "values": r.values, "na": r.na,
+                      "censored": r.censored, "note": r.note} for r in self.rows],
+        }
+
+
+# --------------------------------------------------------------------------------------
+# The benchmark: shared state and scenario driver
+# --------------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.settings = Settings(args.quick)
+        wanted = set(args.peers.split(",")) if args.peers else set(PEER_NAMES)
+        unknown = wanted - set(PEER_NAMES)
+        if unknown:
+            raise SystemExit(f"bench: unknown peer(s) {', '.join(sorted(unknown))}; known: {', '.join(PEER_NAMES)}")
+        self.tmp = tempfile.mkdtemp(prefix="phoenix-bench-")
+        self._id = 0
+        self.helpers = Helpers(self.path("bin"))
+        self.phoenix = args.phoenix or os.path.join(REPO, "target", "release", "phoenix")
+        if not os.access(self.phoenix, os.X_OK):
+            self.phoenix = None
+        self.phoenix_build_failed = os.environ.get("BENCH_PHOENIX_BUILD") == "failed"
+        self.peers = []
+        for cls in PEER_CLASSES:
+            peer = cls(self)
+            if peer_key(peer) in wanted:
+                self.peers.append(peer)
+        self.tables = []
+
+    def phoenix_problem(self):
+        if self.phoenix_build_failed:
+            return "cargo build --release failed"
+        if not self.phoenix:
+            return "target/release/phoenix not built"
+        return None
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def next_id(self):
+        self._id += 1
+        return self._id
+
+    def workdir(self, label):
+        d = self.path("runs", f"{self.next_id():04d}-{label.replace(' ', '_').replace('(', '').replace(')', '')}")
+        os.makedirs(d)
+        return d
+
+    def inits(self):
+        return [p for p in self.peers if p.kind == "init"]
+
+    def supervisors(self):
+        return [p for p in self.peers if p.kind == "supervisor"]
+
+    def usable(self, peers):
+        """(peer, None) for usable peers and (peer, reason) for the others."""
+        return [(p, p.unavailable()) for p in peers]
+
+    # -- starting a configuration --------------------------------------------------------
+
+    def start_services(self, peer, label, services):
+        """Write the peer's configuration for services, start it as PID 1, return the run."""
+        root = self.workdir(f"{peer.name}-{label}")
+        argv = peer.command(root, services)
+        run = Pid1Run(self, argv, f"{peer.name}-{label}".replace(" ", "_"), cwd=root)
+        run.start()
+        return run
+
+    def start_single(self, peer, label, child, group=False):
+        root = self.workdir(f"{peer.name}-{label}")
+        run = Pid1Run(self, peer.command(child, group=group), f"{peer.name}-{label}".replace(" ", "_"), cwd=root)
+        run.start()
+        return run
+
+    def wait_up(self, run, stamps, timeout_s):
+        """Wait until every stamp file has a start stamp; NA if not."""
+        def all_up():
+            return all(os.path.exists(s) and os.path.getsize(s) > 0 for s in stamps)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if all_up():
+                return
+            run.check_alive()
+            time.sleep(0.005)
+        n = sum(1 for s in stamps if os.path.exists(s))
+        raise NA(f"only {n}/{len(stamps)} services up after {timeout_s:.0f} s")
+
+
+def measure(table, peer, case, fn, note=""):
+    """Run fn() -> (values, censored, note) for one row; any failure becomes n/a."""
+    problem = peer.unavailable()
+    if problem:
+        table.add(Row(peer, case, na=problem))
+        return
+    try:
+        values, censored, extra = fn()
+        table.add(Row(peer, case, values=values, censored=censored, note=" ".join(x for x in (note, extra) if x)))
+    except NA as e:
+        table.add(Row(peer, case, na=str(e)))
+        log(f"{table.key} {peer.name} {case}: n/a ({e})")
+    except Exception as e:  # a bug in a scenario must not end the whole run
+        table.add(Row(peer, case, na=f"harness error: {type(e).__name__}: {e}"))
+        log(f"{table.key} {peer.name} {case}: harness error\n{traceback.format_exc()}")
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 1: the floor
+# --------------------------------------------------------------------------------------
+
+class FloorPeer(Peer):
+    name = "fork+exec+wait (floor)"
+    kind = "floor"
+
+    def unavailable(self):
+        return None
+
+
+def scenario_floor(b):
+    s = b.settings
+    t = Table("1", "1. Floor: fork + exec + wait of a static no-op program", "µs",
+              how=f"`floor` (C) times fork + execv + waitpid of a static no-op program "
+                  f"({s.floor_runs} runs), and of each init running that program as its only "
+                  f"child ({s.floor_init_runs} runs; not as PID 1). × Phoenix compares with "
+                  f"Phoenix's tini mode.")
+
+    def run_floor(argv, runs):
+        out = b.path("floor.out")
+        subprocess.run([b.helpers.floor, out, str(runs)] + argv, check=True, timeout=300)
+        values, bad = [], 0
+        with open(out) as f:
+            for line in f:
+                ns, status = line.split()
+                values.append(int(ns) / 1000)
+                bad += status != "0"
+        return values, bad
+
+    # Check each init first: it must really run its child and pass its exit status on.
+    floor_peer = FloorPeer(b)
+    contenders = [(floor_peer, [b.helpers.noop], s.floor_runs)]
+    problems = {}
+    for peer in b.inits():
+        problem = peer.unavailable()
+        if not problem:
+            stamp = b.path(f"floor-check-{b.next_id()}")
+            try:
+                check = subprocess.run(peer.command([b.helpers.bsvc, "exit", stamp, "7"]),
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
+                if not os.path.exists(stamp):
+                    problem = f"did not run its child (exit status {check.returncode})"
+                elif check.returncode != 7:
+                    problem = f"child exited 7, init exited {check.returncode}"
+            except subprocess.TimeoutExpired:
+                problem = "did not exit within 20 s after its child"
+        if problem:
+            problems[peer] = problem
+        else:
+            contenders.append((peer, peer.command([b.helpers.noop]), s.floor_init_runs))
+
+    # Interleave: rounds of 10 runs per contender, so drift on a shared machine hits all alike.
+    results = {peer: [] for peer, _, _ in contenders}
+    bad = {peer: 0 for peer, _, _ in contenders}
+    rounds = max(1, s.floor_init_runs // 10)
+    for i in range(rounds):
+        for peer, argv, runs in contenders:
+            per_round = runs // rounds + (1 if i < runs % rounds else 0)
+            try:
+                vals, nbad = run_floor(argv, per_round)
+            except (subprocess.SubprocessError, OSError) as e:
+                problems[peer] = f"floor failed: {e}"
+                continue
+            results[peer] += vals
+            bad[peer] += nbad
+
+    for peer in [floor_peer] + b.inits():
+        def one(peer=peer):
+            if peer in problems:
+                raise NA(problems[peer])
+            if bad[peer]:
+                raise NA(f"{bad[peer]} runs exited non-zero")
+            return results[peer], False, ""
+        measure(t, peer, "", one)
+    return [t]
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 2: restart latency
+# --------------------------------------------------------------------------------------
+
+def scenario_restart(b):
+    s = b.settings
+    t = Table("2", "2. Restart latency after SIGKILL", "ms",
+              how=f"One service that has run ≥ {s.restart_min_age_s} s is SIGKILLed; the value is "
+                  f"the time from the kill to the new instance's first instruction (it stamps "
+                  f"CLOCK_MONOTONIC first thing). {s.restart_reps} kills per supervisor, restart "
+                  f"delay zero where the supervisor has one.", digits=3)
+    peers = list(b.supervisors())
+    if any(isinstance(p, S6) for p in peers):
+        peers.insert(peers.index(next(p for p in peers if isinstance(p, S6))) + 1, S6(b, readiness=True))
+    for peer in peers:
+        def one(peer=peer):
+            stamp = b.path(f"restart-{b.next_id()}.stamp")
+            svc = Service("svc", b, "pause", stamp)
+            with b.start_services(peer, "restart", [svc]) as run:
+                b.wait_up(run, [stamp], s.up_timeout_s)
+                values, misses = [], 0
+                for _ in range(s.restart_reps):
+                    starts, _ = read_stamps(stamp)
+                    age = (now_ns() - starts[-1]) / 1e9
+                    if age < s.restart_min_age_s:
+                        time.sleep(s.restart_min_age_s - age)
+                    pids = wait_for(run.service_pids, 5)
+                    if not pids:
+                        raise NA("service process not found")
+                    before = len(starts)
+                    t_kill = now_ns()
+                    os.kill(pids[0], signal.SIGKILL)
+                    got = run.wait(lambda: len(read_stamps(stamp)[0]) > before, s.restart_timeout_s, 0.001)
+                    if not got:
+                        misses += 1
+                        run.check_alive()
+                        if misses >= 2:
+                            raise NA(f"no restart within {s.restart_timeout_s:.0f} s")
+                        continue
+                    starts, _ = read_stamps(stamp)
+                    values.append((starts[before] - t_kill) / NS_PER_MS)
+                    # let the new instance be seen as a process before the next round
+                    wait_for(lambda: run.service_pids() and run.service_pids()[0] != pids[0], 5)
+                note = f"{misses} kills not followed by a restart" if misses else ""
+                return values, False, note
+        measure(t, peer, "", one)
+    return [t]
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 3: idle cost
+# --------------------------------------------------------------------------------------
+
+def strace_count(pids, seconds, out):
+    """System calls made by pids (and their threads/children) during `seconds`."""
+    if not shutil.which("strace"):
+        raise NA("strace not installed")
+    cmd = ["strace", "-c", "-f", "-q", "-o", out]
+    for p in pids:
+        cmd += ["-p", str(p)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(seconds)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    total = 0
+    try:
+        with open(out) as f:
+            for line in f:
+                parts = line.split()
+                if parts and parts[-1] == "total":
+                    nums = [p for p in parts[:-1] if p.replace(".", "").isdigit()]
+                    # columns: % time, seconds, usecs/call, calls, [errors]
+                    total = int(nums[3]) if len(nums) >= 4 else 0
+    except OSError:
+        raise NA("strace wrote no summary")
+    return total
+
+
+def scenario_idle(b):
+    s = b.settings
+    window_total = s.idle_windows * s.idle_window_s
+    t = Table("3a", "3a. Idle cost: context switches per minute of the supervisor's processes", "/min",
+              how=f"Services that only sleep; after all are up and {s.idle_settle_s:.0f} s of settling, "
+                  f"voluntary + nonvoluntary context switches (all threads, /proc/PID/task/*/status) "
+                  f"of every process that is not a service, over {s.idle_windows} windows of "
+                  f"{s.idle_window_s:.0f} s, scaled to a minute.", digits=1)
+    t2 = Table("3b", "3b. Idle cost: system calls per second (strace -c -f)", "/s",
+               how=f"strace -c -f attached to the same processes for {s.strace_s:.0f} s (attaching "
+                   f"itself may add a call or two).", digits=2)
+
+    def one(peer, n):
+        stamps = [b.path(f"idle-{b.next_id()}-{i}.stamp") for i in range(n)]
+        if peer.kind == "init":
+            run = b.start_single(peer, "idle", [b.helpers.bsvc, "pause", stamps[0]])
+        else:
+            services = [Service(f"svc{i:04d}", b, "pause", st) for i, st in enumerate(stamps)]
+            run = b.start_services(peer, f"idle{n}", services)
+        with run:
+            b.wait_up(run, stamps, s.up_timeout_s)
+            time.sleep(s.idle_settle_s)
+            run.check_alive()
+            pids = run.supervisor_pids()
+            if not pids:
+                raise NA("no supervisor process found")
+            rates = []
+            last = sum(ctxt_switches(p) or 0 for p in pids)
+            for _ in range(s.idle_windows):
+                time.sleep(s.idle_window_s)
+                cur = sum(ctxt_switches(p) or 0 for p in pids)
+                rates.append((cur - last) * 60.0 / s.idle_window_s)
+                last = cur
+            run.check_alive()
+            note = plural(len(pids), "process")
+            try:
+                calls = strace_count(pids, s.strace_s, b.path(f"strace-{b.next_id()}.txt"))
+                strace_result = ([calls / s.strace_s], False, note)
+            except NA as e:
+                strace_result = NA(str(e))
+            return (rates, False, note), strace_result
+
+    for peer in b.peers:
+        counts = [1] if peer.kind == "init" else [1, 100]
+        for n in counts:
+            case = f"{n} service" + ("s" if n > 1 else "")
+            results = {}
+
+            def ctxt(peer=peer, n=n):
+                results["idle"] = one(peer, n)
+                return results["idle"][0]
+            measure(t, peer, case, ctxt)
+
+            def calls():
+                if "idle" not in results:
+                    raise NA("see 3a")
+                r = results["idle"][1]
+                if isinstance(r, NA):
+                    raise r
+                return r
+            measure(t2, peer, case, calls)
+    log(f"(idle windows: {window_total:.0f} s each)")
+    return [t, t2]
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 4: memory
+# --------------------------------------------------------------------------------------
+
+def scenario_memory(b):
+    s = b.settings
+    tp = Table("4a", "4a. Memory: PSS of the supervisor's processes", "MiB",
+               how="Sum of Pss from /proc/PID/smaps_rollup over every process that is not a service, "
+                   f"idle, {s.memory_samples} samples 0.5 s apart.", digits=2)
+    tr = Table("4b", "4b. Memory: RSS of the supervisor's processes", "MiB",
+               how="Sum of Rss over the same processes (shared pages counted once per process).", digits=2)
+
+    for peer in b.peers:
+        sizes = [1] if peer.kind == "init" else s.memory_sizes
+        for n in sizes:
+            case = f"{n} service" + ("s" if n > 1 else "")
+            results = {}
+
+            def pss(peer=peer, n=n):
+                stamps = [b.path(f"mem-{b.next_id()}-{i}.stamp") for i in range(n)]
+                if peer.kind == "init":
+                    run = b.start_single(peer, "mem", [b.helpers.bsvc, "pause", stamps[0]])
+                else:
+                    services = [Service(f"svc{i:04d}", b, "pause", st) for i, st in enumerate(stamps)]
+                    run = b.start_services(peer, f"mem{n}", services)
+                with run:
+                    b.wait_up(run, stamps, s.up_timeout_1000_s if n >= 1000 else s.up_timeout_s)
+                    time.sleep(1.0)
+                    ps, rs = [], []
+                    pids = run.supervisor_pids()
+                    for i in range(s.memory_samples):
+                        if i:
+                            time.sleep(0.5)
+                        run.check_alive()
+                        vals = [rss_pss_kib(p) for p in pids]
+                        vals = [v for v in vals if v]
+                        rs.append(sum(v[0] for v in vals) / 1024)
+                        ps.append(sum(v[1] for v in vals) / 1024)
+                    note = plural(len(pids), "process")
+                    results["rss"] = (rs, False, note)
+                    return ps, False, note
+            measure(tp, peer, case, pss)
+
+            def rss():
+                if "rss" not in results:
+                    raise NA("see 4a")
+                return results["rss"]
+            measure(tr, peer, case, rss)
+    return [tp, tr]
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 5: start-up
+# --------------------------------------------------------------------------------------
+
+def scenario_startup(b):
+    s = b.settings
+    n = s.startup_services
+    t = Table("5", f"5. Start-up: exec to all {n} services running", "ms",
+              how=f"Time from just before exec of `unshare … SUPERVISOR` to the latest first-instruction "
+                  f"stamp of {n} services (each stamps its own file); {plural(s.startup_reps, 'run')}.", digits=1)
+    for peer in b.supervisors():
+        def one(peer=peer):
+            values = []
+            for _ in range(s.startup_reps):
+                stamps = [b.path(f"up-{b.next_id()}-{i}.stamp") for i in range(n)]
+                services = [Service(f"svc{i:04d}", b, "pause", st) for i, st in enumerate(stamps)]
+                run = b.start_services(peer, "startup", services)
+                with run:
+                    b.wait_up(run, stamps, s.up_timeout_s)
+                    latest = max(read_stamps(st)[0][0] for st in stamps)
+                    values.append((latest - run.t_exec) / NS_PER_MS)
+            return values, False, ""
+        measure(t, peer, "", one)
+    return [t]
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 6: reap storm
+# --------------------------------------------------------------------------------------
+
+def scenario_storm(b):
+    s = b.settings
+    n = s.storm_orphans
+    t = Table("6a", f"6a. Reap storm as PID 1: {n} orphans exit at once, time until all are reaped", "ms",
+              how=f"A child (for supervisors: a service) creates {n} double-forked orphans blocked on a "
+                  f"pipe, closes it so all exit at once, and polls kill(pid, 0) until every one is gone "
+                  f"(reaped), at most 30 s; {plural(s.storm_reps, 'run')}.", digits=1)
+    tz = Table("6b", "6b. Reap storm: zombies left when the clock stopped", "zombies",
+               how="Orphans still present (as zombies) when the 30 s cap ended the wait; 0 when all were reaped.",
+               digits=0)
+
+    for peer in b.peers:
+        results = {}
+
+        def one(peer=peer):
+            times, zombies, censored = [], [], False
+            for _ in range(s.storm_reps):
+                stamp = b.path(f"storm-{b.next_id()}.stamp")
+                result = b.path(f"storm-{b.next_id()}.result")
+                if peer.kind == "init":
+                    run = b.start_single(peer, "storm", [b.helpers.bsvc, "storm", stamp, str(n), result])
+                else:
+                    svc = Service("storm", b, "storm", stamp, [str(n), result, "pause"])
+                    run = b.start_services(peer, "storm", [svc])
+                with run:
+                    got = run.wait(lambda: os.path.exists(result), 60, 0.01)
+                    if not got and not os.path.exists(result):
+                        raise NA("storm did not finish in 60 s")
+                    with open(result) as f:
+                        cleared, left, zomb = (int(x) for x in f.read().split())
+                    times.append(cleared / NS_PER_MS)
+                    zombies.append(zomb)
+                    censored = censored or left > 0
+            results["z"] = (zombies, False, "")
+            return times, censored, "cap hit: not all reaped" if censored else ""
+        measure(t, peer, "", one)
+
+        def z():
+            if "z" not in results:
+                raise NA("see 6a")
+            return results["z"]
+        measure(tz, peer, "", z)
+    return [t, tz]
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 7: shutdown
+# --------------------------------------------------------------------------------------
+
+def scenario_shutdown(b):
+    s = b.settings
+    cap = s.shutdown_cap_s
+    ta = Table("7a", "7a. Shutdown as PID 1: SIGTERM to the init's exit, 10 services", "ms",
+               how=f"Ten services that die at once on SIGTERM (for single-child inits: one child that "
+                   f"forked 10 more in its process group, and the init's group-signalling flag); SIGTERM "
+                   f"to PID 1, time until PID 1 has exited (capped at {cap:.0f} s); {plural(s.shutdown_reps, 'run')}. "
+                   f"'graceful' counts services that received SIGTERM before dying (the rest were "
+                   f"SIGKILLed, e.g. by the kernel when PID 1 exited); single-child inits count 11 processes, "
+                   f"the launcher and its 10 children.", digits=2)
+    tb = Table("7b", "7b. Shutdown with one service that ignores SIGTERM", "s",
+               how=f"One service ignores SIGTERM; stop timeout configured to {s.stop_timeout_s} s where "
+                   f"the supervisor has one. SIGTERM to PID 1; when is the service killed, when does "
+                   f"PID 1 exit (cap {cap:.0f} s).",
+               columns=(["supervisor", "service killed after", "PID 1 exited after", "note"], None))
+
+    def fmt_s(v):
+        return f"≥ {cap:.0f} s (still alive; SIGKILLed by the harness)" if v is None else f"{v:.2f} s"
+
+    tb.columns = (tb.columns[0], lambda r: [r.peer.name] + (
+        [f"n/a ({r.na})", "", r.note] if r.na else [fmt_s(r.values[0]), fmt_s(r.values[1]), r.note]))
+
+    for peer in b.peers:
+        def coop(peer=peer):
+            values, graceful, censored = [], [], False
+            # single-child inits: the launcher and its 10 children all get the signal
+            total = 11 if peer.kind == "init" else 10
+            for _ in range(s.shutdown_reps):
+                stamp = b.path(f"down-{b.next_id()}.stamp")
+                if peer.kind == "init":
+                    run = b.start_single(peer, "shutdown", [b.helpers.bsvc, "group10", stamp], group=True)
+                    stamps = [stamp]
+                else:
+                    stamps = [b.path(f"down-{b.next_id()}-{i}.stamp") for i in range(10)]
+                    services = [Service(f"svc{i:02d}", b, "pause", st) for i, st in enumerate(stamps)]
+                    run = b.start_services(peer, "shutdown", services)
+                with run:
+                    b.wait_up(run, stamps, s.up_timeout_s)
+                    if not wait_for(lambda: len(run.service_pids()) >= 10, 5):
+                        raise NA("services not all running")
+                    time.sleep(0.3)
+                    run.check_alive()
+                    t0 = now_ns()
+                    os.kill(run.init, signal.SIGTERM)
+                    t1 = pidfd_wait(run.init, cap)
+                    if t1 is None:
+                        censored = True
+                        values.append(cap * 1000)
+                    else:
+                        values.append((t1 - t0) / NS_PER_MS)
+                    graceful.append(sum(len(read_stamps(st)[1]) for st in stamps))
+            span = f"{min(graceful)}–{max(graceful)}" if min(graceful) != max(graceful) else f"{graceful[0]}"
+            return values, censored, f"graceful: {span}/{total}"
+        measure(ta, peer, "", coop)
+
+        def stubborn(peer=peer):
+            stamp = b.path(f"stubborn-{b.next_id()}.stamp")
+            if peer.kind == "init":
+                run = b.start_single(peer, "stubborn", [b.helpers.bsvc, "ignore-term", stamp])
+            else:
+                run = b.start_services(peer, "stubborn", [Service("stubborn", b, "ignore-term", stamp)])
+            with run:
+                b.wait_up(run, [stamp], s.up_timeout_s)
+                pids = wait_for(run.service_pids, 5)
+                if not pids:
+                    raise NA("service process not found")
+                time.sleep(0.3)
+                run.check_alive()
+                watch = ExitWatch([pids[0], run.init])
+                t0 = now_ns()
+                os.kill(run.init, signal.SIGTERM)
+                done = watch.wait(cap)
+                t_svc, t_init = done.get(pids[0]), done.get(run.init)
+                return [None if t_svc is None else (t_svc - t0) / 1e9,
+                        None if t_init is None else (t_init - t0) / 1e9], False, ""
+        measure_stubborn(tb, peer, stubborn, s)
+    return [ta, tb]
+
+
+def measure_stubborn(table, peer, fn, s):
+    """Like measure(), but the service's death is watched in its own thread-free way: we
+    poll both the service and PID 1 so each gets its own time."""
+    problem = peer.unavailable()
+    if problem:
+        table.add(Row(peer, na=problem))
+        return
+    try:
+        values, _, note = fn()
+        table.add(Row(peer, values=values, note=note))
+    except NA as e:
+        table.add(Row(peer, na=str(e)))
+        log(f"{table.key} {peer.name}: n/a ({e})")
+    except Exception as e:
+        table.add(Row(peer, na=f"harness error: {type(e).__name__}: {e}"))
+        log(f"{table.key} {peer.name}: harness error\n{traceback.format_exc()}")
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 8: crash loop
+# --------------------------------------------------------------------------------------
+
+def scenario_crashloop(b):
+    s = b.settings
+    w = s.crash_window_s
+
+    def cells(r):
+        if r.na:
+            return [r.peer.name, f"n/a ({r.na})", "", "", "", r.note]
+        starts, last_q, gap, verdict = r.values
+        return [r.peer.name, str(starts), str(last_q), f"{gap:.2f} s", verdict, r.note]
+
+    t = Table("8", f"8. Crash loop: a service that exits 1 at once, watched for {w:.0f} s", "",
+              how="The supervisor's default restart settings (no tuning). Starts are counted from the "
+                  "service's own stamps; 'last quarter' counts starts in the last quarter of the window.",
+              columns=(["supervisor", f"starts in {w:.0f} s", "starts in last quarter", "longest gap",
+                        "behaviour", "note"], cells))
+    for peer in b.supervisors():
+        def one(peer=peer):
+            stamp = b.path(f"crash-{b.next_id()}.stamp")
+            svc = Service("crasher", b, "fail", stamp, tuned=False)
+            with b.start_services(peer, "crash", [svc]) as run:
+                t0 = run.t_exec
+                t_end = t0 + int(w * 1e9)
+                exited_at = None
+                while now_ns() < t_end:
+                    if not run.alive():
+                        exited_at = now_ns()
+                        break
+                    time.sleep(0.05)
+                starts = [x for x in read_stamps(stamp)[0] if x <= t_end]
+                if not starts:
+                    if exited_at is not None:
+                        raise NA(f"PID 1 exited after {(exited_at - t0) / 1e9:.2f} s (status "
+                                 f"{run.proc.poll()}) without starting the service")
+                    raise NA("the service never started")
+                edges = [t0] + starts + [exited_at or t_end]
+                gaps = [(b2 - a) / 1e9 for a, b2 in zip(edges, edges[1:])]
+                last_q = sum(1 for x in starts if x >= t_end - int(w * 1e9 / 4))
+                tail_gap = ((exited_at or t_end) - starts[-1]) / 1e9
+                inner = [(b2 - a) / 1e9 for a, b2 in zip(starts, starts[1:])]
+                backs_off = len(inner) >= 3 and inner[-1] > 2 * max(inner[0], 0.01) and inner[-1] >= 0.2
+                gave_up = last_q == 0 and tail_gap > w / 4
+                if exited_at is not None:
+                    verdict = (f"escalates: PID 1 exited {(exited_at - starts[-1]) / 1e9:.2f} s after "
+                               f"start {len(starts)} (status {run.proc.poll()})")
+                elif backs_off and gave_up:
+                    verdict = (f"backs off (gaps {inner[0]:.2f} s → {inner[-1]:.2f} s), then no start "
+                               f"in the last {tail_gap:.1f} s")
+                elif gave_up:
+                    verdict = f"gives up: no start in the last {tail_gap:.1f} s"
+                elif backs_off:
+                    verdict = f"backs off (gaps {inner[0]:.2f} s → {inner[-1]:.2f} s)"
+                else:
+                    verdict = f"restarts steadily ({len(starts) / w:.1f}/s)"
+                shown = ", ".join(f"{g:.2f}" for g in inner[:8]) + (", …" if len(inner) > 8 else "")
+                return [len(starts), last_q, max(gaps), verdict], False, f"gaps between starts (s): {shown}" if inner else ""
+        measure(t, peer, "", one)
+    return [t]
+
+
+# --------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------
+
+SCENARIOS = [
+    ("floor", scenario_floor),
+    ("restart", scenario_restart),
+    ("idle", scenario_idle),
+    ("memory", scenario_memory),
+    ("startup", scenario_startup),
+    ("storm", scenario_storm),
+    ("shutdown", scenario_shutdown),
+    ("crashloop", scenario_crashloop),
+]
+SCENARIO_ALIASES = {str(i + 1): name for i, (name, _) in enumerate(SCENARIOS)}
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def machine_header(b, argv):
+    mem_kib = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    lines = [
+        f"## Phoenix benchmark run, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
+        "",
+        "- command: `" + os.environ.get("BENCH_COMMAND", "contrib/bench/bench.py" + "".join(
+            " " + shlex.quote(a) for a in argv)) + "`",
+        f"- machine: nproc {os.cpu_count()}, memory {mem_kib / 1024 / 1024:.1f} GiB, "
+        f"kernel {platform.release()} ({platform.machine()})",
+        f"- load average at start: {loadavg()}",
+    ]
+    versions = []
+    for p in b.peers:
+        if not p.unavailable():
+            v = ""
+            try:
+                v = p.version()
+            except Exception:
+                pass
+            versions.append(f"{p.name}: {v or 'installed'}")
+        else:
+            versions.append(f"{p.name}: n/a ({p.unavailable()})")
+    lines.append("- peers: " + "; ".join(versions))
+    lines.append("- supervisor settings: " + "; ".join(f"{p.name}: {p.notes}" for p in b.supervisors() if p.notes))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Phoenix side by side with tini, dumb-init, catatonit, "
+                                             "s6, runit, supervisord and Horust.")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions and shorter windows (~10 min)")
+    ap.add_argument("--only", action="append", default=[], metavar="SCENARIO",
+                    help="run only this scenario (name or number; repeatable or comma-separated): "
+                         + ", ".join(f"{i + 1}={n}" for i, (n, _) in enumerate(SCENARIOS)))
+    ap.add_argument("--peers", default="", help="comma-separated subset of: " + ",".join(PEER_NAMES))
+    ap.add_argument("--phoenix", default="", help="Phoenix binary (default: target/release/phoenix)")
+    ap.add_argument("--output", default="", help="also write the markdown report to this file")
+    ap.add_argument("--json", default="", help="also write raw results as JSON to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, configs)")
+    args = ap.parse_args()
+
+    if os.geteuid() != 0:
+        raise SystemExit("bench: run as root (PID namespaces, strace of other processes)")
+    if not shutil.which("unshare"):
+        raise SystemExit("bench: unshare (util-linux) is needed")
+
+    selected = []
+    for item in args.only:
+        for name in item.split(","):
+            name = SCENARIO_ALIASES.get(name.strip(), name.strip())
+            if name not in dict(SCENARIOS):
+                raise SystemExit(f"bench: unknown scenario {name}; known: {', '.join(n for n, _ in SCENARIOS)}")
+            selected.append(name)
+    b = Bench(args)
+    log(f"temporary directory: {b.tmp}")
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_signal)
+
+    started = time.monotonic()
+    out = [machine_header(b, sys.argv[1:])]
+    print(out[0], flush=True)
+    try:
+        for name, fn in SCENARIOS:
+            if selected and name not in selected:
+                continue
+            t0 = time.monotonic()
+            log(f"scenario {name} ...")
+            for table in fn(b):
+                b.tables.append(table)
+                text = table.render()
+                out.append(text)
+                print(text, flush=True)
+            log(f"scenario {name} took {time.monotonic() - t0:.0f} s")
+    except KeyboardInterrupt:
+        log("interrupted; cleaning up")
+    finally:
+        for run in list(LIVE_RUNS):
+            run.stop()
+        footer = (f"_Total time: {time.monotonic() - started:.0f} s; load average at the end: "
+                  f"{loadavg()} (a busy machine inflates every number; compare ratios)._\n")
+        out.append(footer)
+        print(footer, flush=True)
+        if args.output:
+            with open(args.output, "w") as f:
+                f.write("\n".join(out))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump([t.to_json() for t in b.tables], f, indent=1)
+        if args.keep:
+            log(f"kept {b.tmp}")
+        else:
+            shutil.rmtree(b.tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
