@@ -1401,6 +1401,21 @@ def measure_stubborn(table, peer, fn, s):
 # Scenario 8: crash loop
 # --------------------------------------------------------------------------------------
 
+def phoenixctl_state(peer, run, name):
+    """What `phoenixctl status NAME --json` says at the end of the window."""
+    ctl = os.path.join(os.path.dirname(peer.path()), "phoenixctl")
+    socket = os.path.join(run.cwd, "run", "control.sock")
+    try:
+        out = subprocess.run([ctl, "--socket", socket, "--json", "status", name],
+                             capture_output=True, text=True, timeout=10)
+        status = json.loads(out.stdout)
+        if isinstance(status, list):
+            status = status[0]
+        return (f"phoenixctl status: {status['state']}, circuit {status['circuit']}, "
+                f"{status['failures_in_window']} failures in the window")
+    except (OSError, ValueError, KeyError, IndexError, subprocess.SubprocessError) as error:
+        return f"phoenixctl status failed: {error}"
+
 def scenario_crashloop(b):
     s = b.settings
     w = s.crash_window_s
@@ -1455,7 +1470,10 @@ def scenario_crashloop(b):
                 else:
                     verdict = f"restarts steadily ({len(starts) / w:.1f}/s)"
                 shown = ", ".join(f"{g:.2f}" for g in inner[:8]) + (", …" if len(inner) > 8 else "")
-                return [len(starts), last_q, max(gaps), verdict], False, f"gaps between starts (s): {shown}" if inner else ""
+                note = f"gaps between starts (s): {shown}" if inner else ""
+                if peer.is_phoenix() and exited_at is None:
+                    note += "; " + phoenixctl_state(peer, run, "crasher")
+                return [len(starts), last_q, max(gaps), verdict], False, note
         measure(t, peer, "", one)
     return [t]
 
