@@ -163,7 +163,10 @@ fn read_failure(read_end: &OwnedFd) -> Option<(i32, i32)> {
     let mut buffer = [0u8; 8];
     let mut filled = 0;
     while filled < buffer.len() {
-        match nix::unistd::read(read_end, &mut buffer[filled..]) {
+        let Some(rest) = buffer.get_mut(filled..) else {
+            break;
+        };
+        match nix::unistd::read(read_end, rest) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(Errno::EINTR) => continue,

@@ -4,6 +4,9 @@
 //!
 //! `PHOENIX_TEST_BIN=/usr/bin/tini` runs the tini-compatible tests against tini itself.
 
+// Test code: a panic here is a failed test, so helpers may index as tests do.
+#![allow(clippy::indexing_slicing)]
+
 mod control;
 mod harness;
 mod procfs;
