@@ -23,7 +23,9 @@ fn main() {
         }
     };
     // Services mode logs every transition (info); tini mode is quiet like tini.
-    let services = run::services_dir(&options).is_some() && !options.check;
+    let mut options = options;
+    options.services = run::services_dir(&options);
+    let services = options.services.is_some() && !options.check;
     logging::init(options.verbosity + u8::from(services));
     std::panic::set_hook(Box::new(|info| {
         log::error!("internal error: {info}");

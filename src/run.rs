@@ -34,8 +34,9 @@ pub fn services_dir(options: &Options) -> Option<PathBuf> {
 }
 
 /// Runs Phoenix; returns its exit code. Never returns on a broken loop: that degrades.
+/// `options.services` is already resolved by [`services_dir`].
 pub fn run(options: Options) -> u8 {
-    let services = services_dir(&options);
+    let services = options.services.clone();
     if options.check {
         return check(&options, services.as_deref());
     }

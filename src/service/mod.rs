@@ -242,7 +242,7 @@ impl Service {
         self.judge(death, now)
     }
 
-    pub fn on_timer(&mut self, kind: TimerKind, now: Instant) -> Vec<Action> {
+    pub fn on_timer(&mut self, kind: TimerKind) -> Vec<Action> {
         match (kind, self.state) {
             (TimerKind::Restart, State::Backoff) if !self.hold => self.start("backoff over"),
             (TimerKind::Restart, State::Cooldown) if !self.hold => {
@@ -272,7 +272,6 @@ impl Service {
                 );
                 self.budget.close_circuit();
                 self.dirty = true;
-                let _ = now;
                 Vec::new()
             }
             (TimerKind::FinishKill, _) => match self.finish_pid {

@@ -127,7 +127,7 @@ fn backoff_grows_then_exhausts_into_cooldown() {
         let deadline = armed(&actions).unwrap();
         delays.push(deadline - now);
         now = deadline;
-        service.on_timer(TimerKind::Restart, now);
+        service.on_timer(TimerKind::Restart);
         service.on_spawned(101, now);
     }
     assert_eq!(delays, vec![secs(1), secs(2), secs(4)]);
@@ -136,18 +136,18 @@ fn backoff_grows_then_exhausts_into_cooldown() {
     assert_eq!(armed(&actions), Some(now + secs(10)));
     // Half-open trial: a failure reopens for twice as long, capped at max-cooldown.
     now += secs(10);
-    assert_eq!(spawns(&service.on_timer(TimerKind::Restart, now)), 1);
+    assert_eq!(spawns(&service.on_timer(TimerKind::Restart)), 1);
     service.on_spawned(102, now);
     let actions = service.on_exit(ExitStatus::Code(1), now + secs(1));
     assert_eq!(armed(&actions), Some(now + secs(1) + secs(15)));
     // A trial that survives reset-after closes the circuit.
     now += secs(16);
-    service.on_timer(TimerKind::Restart, now);
+    service.on_timer(TimerKind::Restart);
     let actions = service.on_spawned(103, now);
     assert!(actions.iter().any(
         |a| matches!(a, Action::ArmTimer { timer, .. } if *timer == TimerKind::TrialReset.id(0))
     ));
-    service.on_timer(TimerKind::TrialReset, now + secs(300));
+    service.on_timer(TimerKind::TrialReset);
     assert_eq!(service.budget.circuit, Circuit::Closed);
     assert_eq!(service.budget.consecutive, 0);
 }
@@ -179,7 +179,7 @@ fn stop_signals_then_kills_and_death_is_success() {
         target: Target::Group(100),
         signal: Signal::CONT
     }));
-    let kill = service.on_timer(TimerKind::StopKill, now + secs(2));
+    let kill = service.on_timer(TimerKind::StopKill);
     assert_eq!(
         kill,
         vec![Action::Signal {

@@ -248,7 +248,7 @@ impl Supervisor {
                 Some((index, kind)) => self
                     .services
                     .get_mut(index)
-                    .map_or_else(Vec::new, |s| s.on_timer(kind, now)),
+                    .map_or_else(Vec::new, |s| s.on_timer(kind)),
                 None => Vec::new(),
             },
         }

@@ -296,6 +296,16 @@ impl Phoenix {
         }
     }
 
+    /// Lets a child that waits for a `done` file finish, and checks that Phoenix then
+    /// exits 0.
+    #[track_caller]
+    pub fn finish_when_done(&mut self) -> TestResult {
+        self.touch("done")?;
+        let status = self.wait_exit(DEADLINE)?;
+        assert_eq!(status, 0, "exit status{}", self.context());
+        Ok(())
+    }
+
     /// Waits for Phoenix to end; its status as a shell would show it (code, or 128+N).
     #[track_caller]
     pub fn wait_exit(&mut self, timeout: Duration) -> TestResult<i32> {

@@ -24,13 +24,7 @@ fn child_starts_with_no_blocked_or_ignored_signals() -> TestResult {
     // leaves its internal signal 32 ignored); what Phoenix changed must not.
     let launcher = std::fs::read_to_string(format!("/proc/{}/status", phoenix.launcher_pid()))?;
     let inherited = signal_mask(&launcher, "SigIgn").ok_or("no SigIgn for the launcher")?;
-    phoenix.touch("done")?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        0,
-        "exit status{}",
-        phoenix.context()
-    );
+    phoenix.finish_when_done()?;
     let status = phoenix.read("child.status");
     assert_eq!(
         signal_mask(&status, "SigBlk"),

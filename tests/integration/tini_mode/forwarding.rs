@@ -3,7 +3,7 @@
 
 use nix::sys::signal::Signal;
 
-use crate::harness::{DEADLINE, Phoenix, Pid1, TestResult, sh};
+use crate::harness::{Phoenix, Pid1, TestResult, sh};
 use crate::procfs::state;
 
 /// The signals a test sends, by the name a shell's `trap` knows them by.
@@ -55,13 +55,7 @@ fn forwards_signals_to_child() -> TestResult {
             has_line(&phoenix, "child.signals", name)
         })?;
     }
-    phoenix.touch("done")?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        0,
-        "exit status{}",
-        phoenix.context()
-    );
+    phoenix.finish_when_done()?;
     Ok(())
 }
 
@@ -87,13 +81,7 @@ fn ignores_ttin_and_ttou() -> TestResult {
         !received.contains("TTIN") && !received.contains("TTOU"),
         "forwarded: {received}"
     );
-    phoenix.touch("done")?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        0,
-        "exit status{}",
-        phoenix.context()
-    );
+    phoenix.finish_when_done()?;
     Ok(())
 }
 
@@ -122,13 +110,7 @@ fn assert_group_receives_signals(mut phoenix: Phoenix) -> TestResult {
             })?;
         }
     }
-    phoenix.touch("done")?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        0,
-        "exit status{}",
-        phoenix.context()
-    );
+    phoenix.finish_when_done()?;
     Ok(())
 }
 
@@ -169,13 +151,7 @@ fn without_g_only_the_child_is_signalled() -> TestResult {
         "",
         "the grandchild was signalled"
     );
-    phoenix.touch("done")?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        0,
-        "exit status{}",
-        phoenix.context()
-    );
+    phoenix.finish_when_done()?;
     Ok(())
 }
 
@@ -196,12 +172,6 @@ fn forwards_power_signals() -> TestResult {
     phoenix.eventually("the child got RTMIN+3", || {
         has_line(&phoenix, "child.signals", "37")
     })?;
-    phoenix.touch("done")?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        0,
-        "exit status{}",
-        phoenix.context()
-    );
+    phoenix.finish_when_done()?;
     Ok(())
 }

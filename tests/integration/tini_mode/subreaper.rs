@@ -30,13 +30,7 @@ fn adopts_and_reaps_orphans_when_not_pid1() -> TestResult {
     phoenix.eventually("phoenix has no zombie children", || {
         zombie_children(pid).is_empty()
     })?;
-    phoenix.touch("done")?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        0,
-        "exit status{}",
-        phoenix.context()
-    );
+    phoenix.finish_when_done()?;
     let warnings: Vec<String> = phoenix
         .stderr()
         .lines()
