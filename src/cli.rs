@@ -34,6 +34,9 @@ pub struct Options {
     pub grace: Option<Duration>,
     /// The command and its arguments.
     pub command: Vec<String>,
+    /// Problems with cosmetic settings (a malformed `TINI_VERBOSITY`): logged once logging
+    /// is up, never a reason not to start.
+    pub warnings: Vec<String>,
 }
 
 /// What the command line asks Phoenix to do.
@@ -44,7 +47,7 @@ pub enum Request {
     Version,
 }
 
-/// A usage error: one line, and Phoenix exits 2 without starting anything.
+/// A usage error: one line, and Phoenix exits [`USAGE_EXIT`] without starting anything.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageError(pub String);
 
@@ -53,6 +56,9 @@ impl fmt::Display for UsageError {
         write!(f, "{} (see 'phoenix --help')", self.0)
     }
 }
+
+/// The exit status of a usage error, as tini's, dumb-init's and catatonit's.
+pub const USAGE_EXIT: u8 = 1;
 
 /// Default verbosity, as tini's: warnings and errors.
 const DEFAULT_VERBOSITY: u8 = 1;
@@ -83,7 +89,7 @@ PHOENIX_LOG (then RUST_LOG) for log filters.
 
 /// Parses `args` (without the program name) with `env` looking up environment variables.
 pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Request, UsageError> {
-    let mut options = options_from_env(env)?;
+    let mut options = options_from_env(env);
     let mut index = 0;
     while let Some(arg) = args.get(index) {
         index += 1;
@@ -105,31 +111,43 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Re
         }
     }
     options.command = args.get(index..).unwrap_or_default().to_vec();
-    if options.command.is_empty() && options.services.is_none() && !options.check {
-        return Err(UsageError("no command given".to_string()));
+    // As tini's: the variable, read after the flags, overrides `-v`.
+    if let Some(verbosity) = verbosity_from_env(env, &mut options.warnings) {
+        options.verbosity = verbosity;
     }
     Ok(Request::Run(options))
 }
 
-fn options_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Options, UsageError> {
-    let is_set = |name: &str| env(name).is_some_and(|value| !value.is_empty());
-    let verbosity = match env("TINI_VERBOSITY") {
-        Some(value) if !value.is_empty() => value.trim().parse::<u8>().map_err(|_| {
-            UsageError(format!(
-                "invalid TINI_VERBOSITY '{value}': expected a number from 0 to 4"
-            ))
-        })?,
-        _ => DEFAULT_VERBOSITY,
-    };
-    Ok(Options {
-        subreaper: is_set("TINI_SUBREAPER"),
-        signal_group: is_set("TINI_KILL_PROCESS_GROUP"),
+fn options_from_env(env: &dyn Fn(&str) -> Option<String>) -> Options {
+    // tini tests presence, not value: `ENV TINI_KILL_PROCESS_GROUP=` turns it on.
+    let is_present = |name: &str| env(name).is_some();
+    Options {
+        subreaper: is_present("TINI_SUBREAPER"),
+        signal_group: is_present("TINI_KILL_PROCESS_GROUP"),
         services: env("PHOENIX_SERVICES")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from),
-        verbosity,
+        verbosity: DEFAULT_VERBOSITY,
         ..Options::default()
-    })
+    }
+}
+
+/// `TINI_VERBOSITY`, when set and not empty. A value that is not a number is a warning and
+/// leaves the verbosity alone: a cosmetic variable never keeps PID 1 from starting.
+fn verbosity_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> Option<u8> {
+    let value = env("TINI_VERBOSITY").filter(|value| !value.trim().is_empty())?;
+    match value.trim().parse::<u64>() {
+        Ok(number) => Some(u8::try_from(number).unwrap_or(u8::MAX)),
+        Err(_) => {
+            warnings.push(format!(
+                "ignoring TINI_VERBOSITY '{value}': expected a number from 0 to 4"
+            ));
+            None
+        }
+    }
 }
 
 /// One `-xyz` cluster; a flag taking a value takes the rest of the cluster or the next arg.
@@ -303,30 +321,75 @@ mod tests {
         assert!(error(&["-p", "NOTASIGNAL", "sh"]).contains("invalid signal 'NOTASIGNAL'"));
         assert!(error(&["--grace", "5", "sh"]).contains("invalid duration '5'"));
         assert!(error(&["-e"]).contains("option '-e' needs a value"));
-        assert!(error(&[]).contains("no command given"));
-        assert!(error(&["-v", "--"]).contains("no command given"));
+    }
+
+    #[test]
+    fn no_command_is_left_to_the_mode_rule() {
+        assert_eq!(run(&[]).command, Vec::<String>::new());
+        assert_eq!(run(&["-v", "--"]).command, Vec::<String>::new());
+    }
+
+    fn run_with_env(line: &[&str], env: &[(&str, &str)]) -> Options {
+        let lookup = |name: &str| {
+            env.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        };
+        match parse(&args(line), &lookup) {
+            Ok(Request::Run(options)) => options,
+            other => panic!("{line:?} {env:?}: {other:?}"),
+        }
     }
 
     #[test]
     fn environment_variables() {
-        let env = |name: &str| match name {
-            "TINI_SUBREAPER" | "TINI_KILL_PROCESS_GROUP" => Some("1".to_string()),
-            "TINI_VERBOSITY" => Some("3".to_string()),
-            "PHOENIX_SERVICES" => Some("/etc/svc".to_string()),
-            _ => None,
-        };
-        let Ok(Request::Run(options)) = parse(&args(&["-v"]), &env) else {
-            panic!()
-        };
+        let options = run_with_env(
+            &["-v", "x"],
+            &[
+                ("TINI_SUBREAPER", "1"),
+                ("TINI_KILL_PROCESS_GROUP", "1"),
+                ("TINI_VERBOSITY", "3"),
+                ("PHOENIX_SERVICES", "/etc/svc"),
+            ],
+        );
         assert!(options.subreaper && options.signal_group);
-        assert_eq!(options.verbosity, 4);
         assert_eq!(options.services, Some(PathBuf::from("/etc/svc")));
-        let empty = |_: &str| Some(String::new());
-        let Ok(Request::Run(options)) = parse(&args(&["x"]), &empty) else {
-            panic!()
-        };
+        let options = run_with_env(&["x"], &[]);
         assert!(!options.subreaper && !options.signal_group);
         assert_eq!(options.verbosity, DEFAULT_VERBOSITY);
+    }
+
+    /// tini tests presence: `ENV TINI_KILL_PROCESS_GROUP=` in a Dockerfile turns it on.
+    #[test]
+    fn issue_8_empty_tini_variables_count_as_set() {
+        let options = run_with_env(
+            &["x"],
+            &[("TINI_SUBREAPER", ""), ("TINI_KILL_PROCESS_GROUP", "")],
+        );
+        assert!(options.subreaper && options.signal_group);
+        assert_eq!(
+            run_with_env(&["x"], &[("PHOENIX_SERVICES", "")]).services,
+            None
+        );
+    }
+
+    /// As tini's, the variable overrides `-v`, and a malformed one never stops Phoenix.
+    #[test]
+    fn issue_8_tini_verbosity_overrides_flags_and_never_fails() {
+        let verbosity =
+            |line: &[&str], value: &str| run_with_env(line, &[("TINI_VERBOSITY", value)]).verbosity;
+        assert_eq!(verbosity(&["-vvv", "x"], "0"), 0);
+        assert_eq!(verbosity(&["x"], "2"), 2);
+        assert_eq!(verbosity(&["x"], " 3 "), 3);
+        assert_eq!(verbosity(&["x"], "900"), u8::MAX);
+        assert_eq!(verbosity(&["-v", "x"], ""), DEFAULT_VERBOSITY + 1);
+        let options = run_with_env(&["-v", "x"], &[("TINI_VERBOSITY", "abc")]);
+        assert_eq!(options.verbosity, DEFAULT_VERBOSITY + 1);
+        assert_eq!(options.command, args(&["x"]));
+        assert_eq!(
+            options.warnings,
+            vec!["ignoring TINI_VERBOSITY 'abc': expected a number from 0 to 4".to_string()]
+        );
     }
 
     #[test]

@@ -51,6 +51,12 @@ pub fn remap_exit_code(status: ExitStatus, success_codes: &[u8]) -> u8 {
     }
 }
 
+/// The `-w` line for a reaped orphan. It keeps tini's own phrase, so tools and tests that
+/// grep tini's output for `Reaped zombie process with pid=N` find it.
+pub fn reaped_orphan_line(pid: i32, status: ExitStatus) -> String {
+    format!("Reaped zombie process with pid={pid} (orphan, {status})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,7 +97,7 @@ impl Core for Init {
             }
             (Event::Exited { pid, status }, _) => {
                 if self.config.warn_on_reap {
-                    log::warn!("reaped orphan pid {pid} ({status})");
+                    log::warn!("{}", crate::exit_status::reaped_orphan_line(pid, status));
                 }
                 Vec::new()
             }

@@ -21,6 +21,7 @@ pub mod event_loop;
 pub mod exit_status;
 pub mod init;
 pub mod logging;
+pub mod mode;
 pub mod process_spec;
 pub mod reference;
 pub mod run;

@@ -1,32 +1,45 @@
-//! `phoenix`: parse the command line, start logging, run; a panic degrades, never exits.
+//! `phoenix`: parse the command line, choose the mode, start logging, run; a panic
+//! degrades, never exits.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use phoenix::cli::{self, Request};
-use phoenix::{logging, run, sys};
+use phoenix::cli::{self, Request, USAGE_EXIT};
+use phoenix::mode::{self, Mode};
+use phoenix::{logging, run, sys, unit};
 
 fn main() {
+    let machine = sys::process::is_machine_init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match cli::parse(&args, &|name| std::env::var(name).ok()) {
+    let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    let mut options = match cli::parse(&args, &env) {
         Ok(Request::Run(options)) => options,
-        Ok(Request::Help) => {
-            print!("{}", cli::HELP);
-            return;
-        }
-        Ok(Request::Version) => {
-            println!("phoenix {}", env!("CARGO_PKG_VERSION"));
-            return;
-        }
+        Ok(Request::Help) => return print!("{}", cli::HELP),
+        Ok(Request::Version) => return println!("phoenix {}", env!("CARGO_PKG_VERSION")),
         Err(error) => {
             eprintln!("phoenix: {error}");
-            std::process::exit(2);
+            std::process::exit(i32::from(USAGE_EXIT));
         }
     };
+    let chosen = mode::choose(&options, &unit::holds_units);
+    options.services = match &chosen {
+        Ok(Mode::Services(dir)) => Some(dir.clone()),
+        _ => None,
+    };
     // Services mode logs every transition (info); tini mode is quiet like tini.
-    let mut options = options;
-    options.services = run::services_dir(&options);
     let services = options.services.is_some() && !options.check;
-    logging::init(options.verbosity + u8::from(services));
+    logging::init(options.verbosity.saturating_add(u8::from(services)));
+    for warning in &options.warnings {
+        log::warn!("{warning}");
+    }
+    if let Err(nothing) = chosen {
+        // As a machine's PID 1 an exit would panic the kernel: stay, reap, wait.
+        if !machine {
+            eprintln!("phoenix: {}", nothing.0);
+            std::process::exit(i32::from(USAGE_EXIT));
+        }
+        log::error!("{}", nothing.0);
+        sys::degraded::reap_forever()
+    }
     std::panic::set_hook(Box::new(|info| {
         log::error!("internal error: {info}");
     }));

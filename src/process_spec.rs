@@ -37,6 +37,10 @@ pub struct ProcessSpec {
     /// …and the logger reads it as its stdin. Phoenix holds both ends, so the pipe
     /// outlives restarts of either side.
     pub stdin_pipe: Option<String>,
+    /// Tini mode: the command keeps the signal mask and the ignored dispositions Phoenix
+    /// inherited (`nohup` stays in force), less what Phoenix itself changed. Otherwise
+    /// (services) every disposition is the default and the mask is empty.
+    pub inherit_signals: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +65,7 @@ impl ProcessSpec {
             stdin_null: false,
             stdout_pipe: None,
             stdin_pipe: None,
+            inherit_signals: false,
         }
     }
 }

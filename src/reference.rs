@@ -33,7 +33,10 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
         "the failing service's status",
         "a service's exhausted recovery escalated (`on-exhausted = \"escalate\"`)",
     ),
-    ("2", "usage error (nothing was started)"),
+    (
+        "1",
+        "usage error, or nothing to run (no command and no units); nothing was started",
+    ),
     ("0 / 1", "`--check`: valid / invalid"),
 ];
 

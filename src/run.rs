@@ -21,20 +21,8 @@ use crate::unit::{LoadReport, Settings, load_dir, parse_settings};
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
 const SYSTEM_CONFIG: &str = "/etc/phoenix/phoenix.toml";
-const SYSTEM_SERVICES: &str = "/etc/phoenix/services.d";
-
-/// The services directory: `--services`, `$PHOENIX_SERVICES` (both in `options`), else
-/// `/etc/phoenix/services.d` when it exists.
-pub fn services_dir(options: &Options) -> Option<PathBuf> {
-    options.services.clone().or_else(|| {
-        Path::new(SYSTEM_SERVICES)
-            .is_dir()
-            .then(|| PathBuf::from(SYSTEM_SERVICES))
-    })
-}
-
 /// Runs Phoenix; returns its exit code. Never returns on a broken loop: that degrades.
-/// `options.services` is already resolved by [`services_dir`].
+/// `options.services` is already resolved by [`crate::mode::choose`].
 pub fn run(options: Options) -> u8 {
     let services = options.services.clone();
     if options.check {
@@ -188,8 +176,10 @@ fn check(options: &Options, services: Option<&Path>) -> u8 {
 
 fn init_config(options: &Options) -> InitConfig {
     let name = options.command.first().cloned().unwrap_or_default();
+    let mut spec = ProcessSpec::command(&name, options.command.clone(), Placement::ForegroundGroup);
+    spec.inherit_signals = true;
     InitConfig {
-        spec: ProcessSpec::command(&name, options.command.clone(), Placement::ForegroundGroup),
+        spec,
         signal_group: options.signal_group,
         success_codes: options.success_codes.clone(),
         warn_on_reap: options.warn_on_reap,
@@ -203,7 +193,9 @@ fn set_process_attributes(options: &Options) {
             log::warn!("unable to set the parent-death signal {signal}: {error}");
         }
     }
-    if process::is_pid1() {
+    // Under a proxy that already made Phoenix a subreaper (the flag survives exec) there
+    // is nothing to do and nothing to warn about.
+    if process::is_pid1() || process::is_child_subreaper() {
         return;
     }
     if !options.subreaper {

@@ -142,7 +142,7 @@ impl Supervisor {
     fn on_exited(&mut self, pid: Pid, status: ExitStatus, now: Instant) -> Vec<Action> {
         let Some((index, finish)) = self.pids.remove(&pid) else {
             if self.config.warn_on_reap {
-                log::warn!("reaped orphan pid {pid} ({status})");
+                log::warn!("{}", crate::exit_status::reaped_orphan_line(pid, status));
             }
             return Vec::new();
         };

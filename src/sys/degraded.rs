@@ -2,7 +2,8 @@
 //! internal error, a panic), PID 1 must not exit while processes depend on it. This loop
 //! uses nothing but blocking `sigwaitinfo` and `waitpid`: it passes TERM/INT/HUP/QUIT and
 //! friends on to everything still running, reaps every zombie, and exits only once no
-//! child is left, with the status of the last child it reaped.
+//! child is left, with the status of the last child it reaped — or, as a machine's PID 1,
+//! never.
 
 use crate::core::Target;
 use crate::exit_status::ExitStatus;
@@ -27,7 +28,8 @@ pub fn reap_forever() -> ! {
             last_code = ExitStatus::shell_code(*status);
         }
         reaped.clear();
-        if !remain {
+        // A machine's PID 1 never exits: the kernel would panic.
+        if !remain && !crate::sys::process::is_machine_init() {
             std::process::exit(i32::from(last_code));
         }
         // SAFETY: `all` is a valid set; a null info pointer is allowed.

@@ -11,8 +11,25 @@ pub fn is_pid1() -> bool {
     std::process::id() == 1
 }
 
+/// PID 1 of a machine rather than of a container: no `container` variable (systemd-nspawn,
+/// podman and LXC set it) and no `/proc` mounted at start (every container runtime mounts
+/// one; a kernel starts its init without). Decided once, at the first call.
+pub fn is_machine_init() -> bool {
+    static MACHINE_INIT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MACHINE_INIT.get_or_init(|| {
+        is_pid1()
+            && std::env::var_os("container").is_none()
+            && !std::path::Path::new("/proc/self").exists()
+    })
+}
+
 pub fn set_child_subreaper() -> nix::Result<()> {
     nix::sys::prctl::set_child_subreaper(true)
+}
+
+/// Whether Phoenix already is a child subreaper (`PR_GET_CHILD_SUBREAPER`).
+pub fn is_child_subreaper() -> bool {
+    nix::sys::prctl::get_child_subreaper().unwrap_or(false)
 }
 
 pub fn set_parent_death_signal(signal: Signal) -> nix::Result<()> {

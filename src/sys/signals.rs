@@ -10,14 +10,21 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::unit::Signal;
 
-/// What a child must undo before exec: Phoenix's mask and every ignored disposition
-/// (both survive exec). Found once at start-up, so a spawn resets only what needs it.
+/// What a child must undo before exec: Phoenix's mask and ignored dispositions (both
+/// survive exec). Found once at start-up, so a spawn resets only what needs it.
 pub struct ChildSignals {
-    /// The mask Phoenix was started with; children get it back.
+    /// The mask Phoenix was started with: tini mode's command gets it back.
     pub original_mask: libc::sigset_t,
+    /// The empty mask services start with, as under systemd and s6.
+    pub empty_mask: libc::sigset_t,
     /// Signals ignored in Phoenix: Rust's SIGPIPE, Phoenix's TTIN/TTOU, and whatever
-    /// Phoenix's own parent ignored (a shell ignores INT and QUIT for background jobs).
+    /// Phoenix's own parent ignored (`nohup` ignores HUP, a shell INT and QUIT for
+    /// background jobs). Services get every one back to its default.
     pub ignored: Vec<libc::c_int>,
+    /// Only what Phoenix itself changed: SIGPIPE (Rust's runtime ignores it before `main`,
+    /// so whether the parent ignored it cannot be known) and TTIN/TTOU unless the parent
+    /// already ignored them. Tini mode's command keeps the rest, as tini's does.
+    pub changed_by_phoenix: Vec<libc::c_int>,
 }
 
 pub struct SignalSource {
@@ -37,8 +44,17 @@ impl SignalSource {
     /// Blocks every signal but TTIN and TTOU (ignored, so Phoenix in a background process
     /// group is never stopped by its terminal) and opens a signalfd for them.
     pub fn install() -> nix::Result<SignalSource> {
-        let mut ignored = inherited_ignored_signals();
-        ignored.extend([libc::SIGTTIN, libc::SIGTTOU]);
+        let inherited = inherited_ignored_signals();
+        let mut changed_by_phoenix = vec![libc::SIGPIPE];
+        changed_by_phoenix.extend(
+            [libc::SIGTTIN, libc::SIGTTOU]
+                .into_iter()
+                .filter(|signal| !inherited.contains(signal)),
+        );
+        let mut ignored = inherited;
+        ignored.extend(&changed_by_phoenix);
+        ignored.sort_unstable();
+        ignored.dedup();
         for ignored in [NixSignal::SIGTTIN, NixSignal::SIGTTOU] {
             // SAFETY: SIG_IGN installs no handler code; nothing can run in signal context.
             unsafe { nix::sys::signal::signal(ignored, SigHandler::SigIgn) }?;
@@ -53,7 +69,9 @@ impl SignalSource {
             fd,
             child: ChildSignals {
                 original_mask: *original.as_ref(),
+                empty_mask: *SigSet::empty().as_ref(),
                 ignored,
+                changed_by_phoenix,
             },
             own_pid: std::process::id(),
         })
@@ -91,17 +109,67 @@ impl SignalSource {
     }
 }
 
+/// The kernel's `struct sigaction` for `rt_sigaction(2)`. glibc's wrapper refuses its two
+/// internal signals (32 and 33), yet a parent can hand them over ignored (glibc's own
+/// `posix_spawn` leaves 32 so), so Phoenix asks and resets through the system call itself.
+#[repr(C)]
+struct KernelSigaction {
+    handler: libc::sighandler_t,
+    flags: libc::c_ulong,
+    restorer: usize,
+    mask: u64,
+}
+
+/// The size of the kernel's signal set, which `rt_sigaction` insists on.
+const KERNEL_SIGSET_SIZE: usize = 8;
+
 /// Every signal whose disposition is SIG_IGN right now.
 fn inherited_ignored_signals() -> Vec<libc::c_int> {
     (1..=libc::SIGRTMAX())
         .filter(|&signal| {
-            // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only
-            // queries the current one.
-            let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
-            let queried = unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) } == 0;
-            queried && current.sa_sigaction == libc::SIG_IGN
+            let mut current = KernelSigaction {
+                handler: libc::SIG_DFL,
+                flags: 0,
+                restorer: 0,
+                mask: 0,
+            };
+            // SAFETY: a null new action only queries; `current` is a valid out-parameter
+            // of the kernel's layout and size.
+            let queried = unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    signal,
+                    std::ptr::null::<KernelSigaction>(),
+                    &mut current as *mut KernelSigaction,
+                    KERNEL_SIGSET_SIZE,
+                )
+            } == 0;
+            queried && current.handler == libc::SIG_IGN
         })
         .collect()
+}
+
+/// Puts `signal` back to its default disposition.
+///
+/// # Safety
+/// Async-signal-safe (one system call on stack memory): fit for the child side of a fork.
+pub unsafe fn reset_to_default(signal: libc::c_int) {
+    let default = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    // SAFETY: `default` is a valid action of the kernel's layout; no old action is asked.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            signal,
+            &default as *const KernelSigaction,
+            std::ptr::null_mut::<KernelSigaction>(),
+            KERNEL_SIGSET_SIZE,
+        );
+    }
 }
 
 #[cfg(test)]

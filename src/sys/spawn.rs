@@ -68,6 +68,7 @@ struct Prepared {
     stdout_pipe: Option<RawFd>,
     umask: Option<libc::mode_t>,
     credentials: Credentials,
+    inherit_signals: bool,
 }
 
 /// Pipe ends the shell holds for s6 loggers, by logger name.
@@ -256,6 +257,7 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         stdout_pipe: None,
         umask: spec.umask.map(|umask| umask & 0o777),
         credentials,
+        inherit_signals: spec.inherit_signals,
     })
 }
 
@@ -355,17 +357,19 @@ unsafe fn exec_child(prepared: &Prepared, signals: &ChildSignals, report: i32) -
                 fail(report, Step::Chdir);
             }
         }
-        // A clean signal state, as systemd and s6 give services: ignored dispositions and
-        // the mask survive exec, so every ignored signal goes back to its default (Phoenix
-        // installs no handlers, so nothing else differs) and the mask to the original.
-        for &signal in &signals.ignored {
-            libc::signal(signal, libc::SIG_DFL);
+        // Ignored dispositions and the mask survive exec. Services get a clean state, as
+        // systemd and s6 give: every ignored signal back to its default (Phoenix installs
+        // no handlers, so nothing else differs) and an empty mask. Tini mode's command
+        // gets what Phoenix inherited, as tini's does: only Phoenix's own changes undone.
+        let (reset, mask) = if prepared.inherit_signals {
+            (&signals.changed_by_phoenix, &signals.original_mask)
+        } else {
+            (&signals.ignored, &signals.empty_mask)
+        };
+        for &signal in reset {
+            crate::sys::signals::reset_to_default(signal);
         }
-        libc::sigprocmask(
-            libc::SIG_SETMASK,
-            &signals.original_mask,
-            std::ptr::null_mut(),
-        );
+        libc::sigprocmask(libc::SIG_SETMASK, mask, std::ptr::null_mut());
         libc::execve(
             prepared.path.as_ptr(),
             prepared.argv_ptrs.as_ptr(),

@@ -62,6 +62,21 @@ pub fn load_dir(dir: &Path) -> LoadReport {
     report
 }
 
+/// Whether `dir` defines any unit, valid or not: a `NAME.toml` or a `NAME/` with a `run`
+/// (dot-names skipped). An absent or unreadable directory holds none.
+pub fn holds_units(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        !name.starts_with('.')
+            && (path.join("run").is_file() || (name.ends_with(".toml") && path.is_file()))
+    })
+}
+
 impl LoadReport {
     fn reject(&mut self, name: &str, error: UnitError) {
         self.errors.push(error.clone());

@@ -19,7 +19,7 @@ pub mod value;
 pub use duration::{ParseDurationError, format_duration, parse_duration};
 pub use error::UnitError;
 pub use graph::{Cycle, find_cycles, start_order};
-pub use load::{LoadReport, load_dir};
+pub use load::{LoadReport, holds_units, load_dir};
 pub use model::{
     Command, EnvironmentFile, Kind, OnExhausted, RestartConfig, RestartPolicy, S6Extras,
     StopConfig, StopMode, Unit, is_valid_name,

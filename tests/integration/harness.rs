@@ -86,15 +86,46 @@ impl Pid1 {
         Self::launch(dir, env, args)
     }
 
+    /// Starts with `ignored` signals set to SIG_IGN, as `nohup` or a shell's background
+    /// job would hand them over (dispositions set to ignore survive exec).
+    pub fn start_ignoring(
+        dir: TempDir,
+        ignored: &'static [i32],
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        Self::launch_with(dir, &[], ignored, args)
+    }
+
     fn launch(
         dir: TempDir,
         env: &[(&str, &str)],
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        Self::launch_with(dir, env, &[], args)
+    }
+
+    fn launch_with(
+        dir: TempDir,
+        env: &[(&str, &str)],
+        ignored: &'static [i32],
         args: impl IntoIterator<Item = impl AsRef<OsStr>>,
     ) -> TestResult<Phoenix> {
         if !geteuid().is_root() {
             return Err("PID-1 tests need root: they run `unshare --pid --mount-proc`".into());
         }
         let mut command = Command::new("unshare");
+        if !ignored.is_empty() {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: signal(2) is async-signal-safe and touches no memory of ours.
+            unsafe {
+                command.pre_exec(move || {
+                    for &signal in ignored {
+                        libc::signal(signal, libc::SIG_IGN);
+                    }
+                    Ok(())
+                });
+            }
+        }
         command.args(["--pid", "--fork", "--kill-child", "--mount-proc"]);
         command.arg(binary()).args(args);
         let mut phoenix = Phoenix::spawn(dir, command, env, true)?;
@@ -105,7 +136,32 @@ impl Pid1 {
 
 impl Plain {
     pub fn start(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> TestResult<Phoenix> {
+        Self::launch(Command::new(binary()), args)
+    }
+
+    /// Starts Phoenix already registered as a child subreaper, as a proxy that calls
+    /// `PR_SET_CHILD_SUBREAPER` and then execs it would (the flag survives exec).
+    pub fn start_as_subreaper(
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        use std::os::unix::process::CommandExt;
         let mut command = Command::new(binary());
+        // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Self::launch(command, args)
+    }
+
+    fn launch(
+        mut command: Command,
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
         command.args(args);
         let mut phoenix = Phoenix::spawn(scratch()?, command, &[], false)?;
         phoenix.pid = Some(phoenix.process.id() as i32);

@@ -33,7 +33,9 @@ fn wait_for(pid: Pid) -> i32 {
 fn spawn_spec(spec: &ProcessSpec) -> Result<Pid, SpawnError> {
     let signals = crate::sys::signals::ChildSignals {
         original_mask: *nix::sys::signal::SigSet::empty().as_ref(),
+        empty_mask: *nix::sys::signal::SigSet::empty().as_ref(),
         ignored: vec![libc::SIGPIPE],
+        changed_by_phoenix: vec![libc::SIGPIPE],
     };
     spawn(spec, &signals, &mut crate::sys::pipes::NoPipes)
 }

@@ -9,3 +9,4 @@ mod restart;
 mod s6_dir;
 pub mod setup;
 mod shutdown;
+mod signals;

@@ -90,6 +90,12 @@ impl ServicesDir {
         self.start_with_env(&[], extra)
     }
 
+    /// Phoenix as PID 1 on this layout, handed `ignored` signals already ignored.
+    pub fn start_ignoring(self, ignored: &'static [i32]) -> TestResult<Phoenix> {
+        let args = self.args();
+        Pid1::start_ignoring(self.dir, ignored, args)
+    }
+
     pub fn start_with_env(self, env: &[(&str, &str)], extra: &[&str]) -> TestResult<Phoenix> {
         let mut args = self.args();
         args.extend(extra.iter().map(|arg| arg.to_string()));

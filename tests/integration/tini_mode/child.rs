@@ -1,9 +1,9 @@
-//! What the child inherits from Phoenix: a clean signal state and no descriptor of its
-//! own, Phoenix's directory; and how Phoenix treats the child's stops and its own parent.
+//! What the child inherits from Phoenix: the signal state Phoenix was given (less what
+//! Phoenix itself changed) and no descriptor of its own, Phoenix's directory; and how Phoenix treats the child's stops and its own parent.
 
 use nix::sys::signal::Signal;
 
-use crate::harness::{DEADLINE, Pid1, TestResult, sh};
+use crate::harness::{DEADLINE, Pid1, TestResult, scratch, sh};
 use crate::procfs::{children, state};
 
 /// A signal mask from `/proc/<pid>/status`, e.g. `SigIgn`.
@@ -36,6 +36,41 @@ fn child_starts_with_no_blocked_or_ignored_signals() -> TestResult {
         ignored & !inherited,
         0,
         "ignored in the child (inherited {inherited:x})\n{status}"
+    );
+    Ok(())
+}
+
+/// tini's signal-configuration test ignores INT, SEGV and TTOU before starting tini; `nohup`
+/// ignores HUP. The command keeps them all, as under tini; only SIGPIPE, which Rust's
+/// runtime ignores before Phoenix's `main` can look, goes back to its default.
+const HANDED_OVER: &[i32] = &[libc::SIGHUP, libc::SIGINT, libc::SIGSEGV, libc::SIGTTOU];
+
+fn bit(signal: i32) -> u64 {
+    1 << (signal - 1)
+}
+
+#[test]
+fn issue_8_command_keeps_the_ignored_signals_phoenix_inherited() -> TestResult {
+    let script = "cat /proc/self/status > status.tmp && mv status.tmp child.status
+                  kill -HUP $$; echo survived > survived
+                  while [ ! -e done ]; do sleep 0.01; done";
+    let mut phoenix = Pid1::start_ignoring(scratch()?, HANDED_OVER, sh(script))?;
+    phoenix.wait_for_file("survived")?;
+    let launcher = std::fs::read_to_string(format!("/proc/{}/status", phoenix.launcher_pid()))?;
+    let inherited = signal_mask(&launcher, "SigIgn").ok_or("no SigIgn for the launcher")?;
+    phoenix.finish_when_done()?;
+    let status = phoenix.read("child.status");
+    let ignored = signal_mask(&status, "SigIgn").ok_or("no SigIgn for the child")?;
+    let expected = HANDED_OVER.iter().fold(0, |mask, &s| mask | bit(s));
+    assert_eq!(
+        ignored & expected,
+        expected,
+        "ignored in the child (inherited {inherited:x})\n{status}"
+    );
+    assert_eq!(
+        ignored,
+        inherited & !bit(libc::SIGPIPE),
+        "the child's SigIgn is the launcher's\n{status}"
     );
     Ok(())
 }

@@ -58,3 +58,19 @@ fn explicit_subreaper_does_not_warn() -> TestResult {
     assert_eq!(phoenix.stderr(), "", "stderr with -s");
     Ok(())
 }
+
+/// Under a proxy that already made it a subreaper, Phoenix has nothing to warn about, and
+/// it still reaps the orphans.
+#[test]
+fn issue_8_no_subreaper_warning_when_already_a_subreaper() -> TestResult {
+    let mut phoenix = Plain::start_as_subreaper(sh(ORPHAN_MAKER))?;
+    let phoenix_pid = phoenix.pid()?.to_string();
+    let orphan: i32 = phoenix.wait_for_file("orphan.pid")?.trim().parse()?;
+    phoenix.eventually("the orphan's parent is phoenix", || {
+        status_field(orphan, "PPid").as_deref() == Some(phoenix_pid.as_str())
+    })?;
+    phoenix.touch("go")?;
+    phoenix.finish_when_done()?;
+    assert_eq!(phoenix.stderr(), "", "stderr under a subreaper proxy");
+    Ok(())
+}

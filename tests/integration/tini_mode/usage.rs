@@ -1,4 +1,5 @@
-//! A usage error exits 2 with exactly one line on stderr and starts nothing.
+//! A usage error exits 1 (as tini, dumb-init and catatonit) with exactly one line on stderr
+//! and starts nothing.
 
 use crate::harness::{DEADLINE, Pid1, TestResult, sh};
 
@@ -6,7 +7,7 @@ use crate::harness::{DEADLINE, Pid1, TestResult, sh};
 fn assert_usage_error(args: &[&str]) -> TestResult {
     let mut phoenix = Pid1::start(args)?;
     let status = phoenix.wait_exit(DEADLINE)?;
-    assert_eq!(status, 2, "exit status for {args:?}{}", phoenix.context());
+    assert_eq!(status, 1, "exit status for {args:?}{}", phoenix.context());
     let stderr = phoenix.stderr();
     assert_eq!(
         stderr.lines().count(),
