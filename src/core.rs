@@ -94,6 +94,9 @@ pub enum Target {
     Group(Pid),
     /// Everything Phoenix may end: the whole namespace as PID 1, its descendants otherwise.
     Everything,
+    /// Everything but the members of the process group led by this pid (they already
+    /// received the signal).
+    EverythingOutside(Pid),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -50,8 +50,11 @@ impl Init {
         }
     }
 
-    fn forward(&self, pid: Pid, signal: Signal) -> Vec<Action> {
+    fn forward(&mut self, pid: Pid, signal: Signal) -> Vec<Action> {
         let target = if self.config.signal_group {
+            if signal == Signal::TERM {
+                self.leftovers.spare_group(pid);
+            }
             Target::Group(pid)
         } else {
             Target::Process(pid)
@@ -263,6 +266,36 @@ mod tests {
             deadline,
         );
         assert_eq!(actions, vec![Action::Exit { code: 137 }]);
+    }
+
+    #[test]
+    fn issue_8_a_group_that_got_the_forwarded_term_is_not_terminated_again() {
+        for (signal_group, expected) in [
+            (true, Target::EverythingOutside(42)),
+            (false, Target::Everything),
+        ] {
+            let (mut init, now) = running(signal_group);
+            init.step(signal(Signal::TERM), now);
+            let exited = Event::Exited {
+                pid: 42,
+                status: ExitStatus::Code(0),
+            };
+            init.step(exited, now);
+            let actions = init.step(
+                Event::Drained {
+                    children_remain: true,
+                },
+                now,
+            );
+            assert_eq!(
+                actions[0],
+                Action::Signal {
+                    target: expected,
+                    signal: Signal::TERM
+                },
+                "-g {signal_group}"
+            );
+        }
     }
 
     #[test]

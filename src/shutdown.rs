@@ -30,6 +30,9 @@ pub struct Leftovers {
     phase: Phase,
     code: u8,
     grace: Duration,
+    /// A process group that already received SIGTERM (forwarded with `-g`): a second one
+    /// could cut an application's clean shutdown short, so it only gets the grace period.
+    terminated_group: Option<crate::core::Pid>,
 }
 
 impl Leftovers {
@@ -38,11 +41,17 @@ impl Leftovers {
             phase: Phase::Idle,
             code: 0,
             grace,
+            terminated_group: None,
         }
     }
 
     pub fn is_active(&self) -> bool {
         self.phase != Phase::Idle
+    }
+
+    /// The process group led by `leader` has already received SIGTERM.
+    pub fn spare_group(&mut self, leader: crate::core::Pid) {
+        self.terminated_group = Some(leader);
     }
 
     /// Starts the sequence; Phoenix will exit with `code`.
@@ -65,9 +74,12 @@ impl Leftovers {
                     crate::unit::format_duration(self.grace)
                 );
                 self.phase = Phase::Terminating;
+                let target = self
+                    .terminated_group
+                    .map_or(Target::Everything, Target::EverythingOutside);
                 vec![
                     Action::Signal {
-                        target: Target::Everything,
+                        target,
                         signal: Signal::TERM,
                     },
                     Action::Signal {

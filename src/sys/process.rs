@@ -45,6 +45,7 @@ pub fn send_signal(target: Target, signal: Signal) {
         Target::Group(pid) => vec![-pid],
         Target::Everything if is_pid1() => vec![-1],
         Target::Everything => descendants_of(std::process::id() as Pid),
+        Target::EverythingOutside(group) => outside_group(group),
     };
     for pid in pids {
         // SAFETY: kill(2) takes plain integers.
@@ -57,11 +58,38 @@ pub fn send_signal(target: Target, signal: Signal) {
     }
 }
 
+/// What `Target::Everything` reaches, less the members of the group led by `group`.
+fn outside_group(group: Pid) -> Vec<Pid> {
+    let table = process_table();
+    let reachable: Vec<Pid> = if is_pid1() {
+        table
+            .iter()
+            .map(|entry| entry.pid)
+            .filter(|&pid| pid != 1)
+            .collect()
+    } else {
+        descendants_in(&table, std::process::id() as Pid)
+    };
+    reachable
+        .into_iter()
+        .filter(|pid| {
+            table
+                .iter()
+                .find(|entry| entry.pid == *pid)
+                .is_some_and(|entry| entry.group != group)
+        })
+        .collect()
+}
+
 /// Every process below `root`, from `/proc/*/stat`.
 pub fn descendants_of(root: Pid) -> Vec<Pid> {
+    descendants_in(&process_table(), root)
+}
+
+fn descendants_in(table: &[ProcessEntry], root: Pid) -> Vec<Pid> {
     let mut children: HashMap<Pid, Vec<Pid>> = HashMap::new();
-    for (pid, ppid) in process_table() {
-        children.entry(ppid).or_default().push(pid);
+    for entry in table {
+        children.entry(entry.parent).or_default().push(entry.pid);
     }
     let mut found = Vec::new();
     let mut queue = vec![root];
@@ -74,8 +102,15 @@ pub fn descendants_of(root: Pid) -> Vec<Pid> {
     found
 }
 
-/// (pid, parent pid) of every process visible in `/proc`.
-fn process_table() -> Vec<(Pid, Pid)> {
+/// One line of the process table.
+struct ProcessEntry {
+    pid: Pid,
+    parent: Pid,
+    group: Pid,
+}
+
+/// Every process visible in `/proc`.
+fn process_table() -> Vec<ProcessEntry> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -84,16 +119,18 @@ fn process_table() -> Vec<(Pid, Pid)> {
         .filter_map(|entry| entry.file_name().to_str()?.parse::<Pid>().ok())
         .filter_map(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            Some((pid, parent_pid(&stat)?))
+            let (parent, group) = parent_and_group(&stat)?;
+            Some(ProcessEntry { pid, parent, group })
         })
         .collect()
 }
 
-/// The parent pid from a `/proc/PID/stat` line; the command name may contain spaces and
-/// parentheses, so parse after the last ')'.
-fn parent_pid(stat: &str) -> Option<Pid> {
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
+/// The parent pid and process group from a `/proc/PID/stat` line; the command name may
+/// contain spaces and parentheses, so parse after the last ')'.
+fn parent_and_group(stat: &str) -> Option<(Pid, Pid)> {
+    let after_name = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = after_name.split_whitespace().skip(1);
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -102,9 +139,9 @@ mod tests {
 
     #[test]
     fn parses_parent_pid_after_odd_names() {
-        assert_eq!(parent_pid("12 (sh) S 7 12 12 0"), Some(7));
-        assert_eq!(parent_pid("12 (a) b) (c) R 99 1"), Some(99));
-        assert_eq!(parent_pid("garbage"), None);
+        assert_eq!(parent_and_group("12 (sh) S 7 12 12 0"), Some((7, 12)));
+        assert_eq!(parent_and_group("12 (a) b) (c) R 99 1 5"), Some((99, 1)));
+        assert_eq!(parent_and_group("garbage"), None);
     }
 
     #[test]

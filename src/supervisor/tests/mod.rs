@@ -130,7 +130,7 @@ impl Shell {
             .drain(..)
             .filter_map(|(target, _)| match target {
                 Target::Group(pid) | Target::Process(pid) => Some(pid),
-                Target::Everything => None,
+                Target::Everything | Target::EverythingOutside(_) => None,
             })
             .collect();
         for pid in targets {

@@ -106,3 +106,42 @@ exit 0
     );
     Ok(())
 }
+
+/// With `-g` the forwarded SIGTERM already reached the whole group: a member still there
+/// when the child exits gets the grace period, then SIGKILL, never a second SIGTERM (an
+/// application may take a second one as "quit now"). A process outside the group still
+/// gets its SIGTERM.
+#[test]
+fn issue_8_group_member_gets_one_sigterm_with_g() -> TestResult {
+    let script = r#"
+( trap 'echo TERM >> member.terms' TERM; touch member.ready
+  while :; do sleep 0.01; done ) &
+( setsid sh -c 'trap "echo TERM >> outsider.terms; exit 0" TERM; touch outsider.ready
+  while :; do sleep 0.01; done' & )
+trap 'exit 0' TERM
+while :; do sleep 0.01; done
+"#;
+    let mut phoenix = Pid1::start(["-g", "--grace", "1s", "--", "sh", "-c", script])?;
+    phoenix.wait_for_file("member.ready")?;
+    phoenix.wait_for_file("outsider.ready")?;
+    phoenix.signal(nix::sys::signal::Signal::SIGTERM)?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    assert_eq!(
+        phoenix.lines("member.terms"),
+        ["TERM"],
+        "the group member's SIGTERMs{}",
+        phoenix.context()
+    );
+    assert_eq!(
+        phoenix.lines("outsider.terms"),
+        ["TERM"],
+        "the process outside the group{}",
+        phoenix.context()
+    );
+    Ok(())
+}
