@@ -43,8 +43,9 @@ const MAX_POLL_FAILURES: u32 = 100;
 #[derive(Default)]
 pub struct Host {
     pub services_dir: Option<std::path::PathBuf>,
-    pub state_file: Option<std::path::PathBuf>,
-    pub control_socket: Option<std::path::PathBuf>,
+    pub state_file: Option<crate::state_file::StateStore>,
+    /// Where to listen, best first: the first that binds is used.
+    pub control_sockets: Vec<std::path::PathBuf>,
     pub event_log: Option<EventLog>,
 }
 
@@ -60,24 +61,40 @@ pub struct EventLoop {
     exit_code: Option<u8>,
 }
 
+/// Listens on the first of `paths` that works; one warning for every one that did not.
+fn bind_control(paths: &[std::path::PathBuf], registry: &mio::Registry) -> Option<ControlServer> {
+    let mut failures = Vec::new();
+    for path in paths {
+        match ControlServer::bind(path, registry, CONTROL) {
+            Ok(server) => {
+                if !failures.is_empty() {
+                    log::warn!(
+                        "{}; listening on {} instead",
+                        failures.join("; "),
+                        path.display()
+                    );
+                }
+                return Some(server);
+            }
+            Err(error) => failures.push(error.to_string()),
+        }
+    }
+    if !failures.is_empty() {
+        log::warn!(
+            "no control socket ({}); phoenixctl cannot reach this Phoenix",
+            failures.join("; ")
+        );
+    }
+    None
+}
+
 impl EventLoop {
     pub fn new(signals: SignalSource, host: Host) -> std::io::Result<EventLoop> {
         let poll = Poll::new()?;
         let fd = signals.raw_fd();
         poll.registry()
             .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
-        let control = host.control_socket.as_ref().and_then(|path| {
-            match ControlServer::bind(path, poll.registry(), CONTROL) {
-                Ok(server) => Some(server),
-                Err(error) => {
-                    log::warn!(
-                        "no control socket at {}: {error}; phoenixctl cannot reach this Phoenix",
-                        path.display()
-                    );
-                    None
-                }
-            }
-        });
+        let control = bind_control(&host.control_sockets, poll.registry());
         Ok(EventLoop {
             poll,
             host,
@@ -281,8 +298,8 @@ impl EventLoop {
             }
             Action::Record(transition) => self.record(transition),
             Action::SaveState(records) => {
-                if let Some(path) = &self.host.state_file {
-                    crate::state_file::save(path, &records);
+                if let Some(store) = &mut self.host.state_file {
+                    store.save(&records);
                 }
             }
         }

@@ -27,6 +27,7 @@ pub mod reference;
 pub mod run;
 pub mod service;
 pub mod shutdown;
+pub mod state_dir;
 pub mod state_file;
 pub mod supervisor;
 pub mod sys;

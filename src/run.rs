@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use crate::cli::Options;
 use crate::control::event_log::{self, EventLog};
-use crate::control::paths::{SOCKET_NAME, default_runtime_dir};
+use crate::control::paths::{SOCKET_NAME, runtime_dir_candidates};
 use crate::core::Core;
 use crate::event_loop::{EventLoop, Host};
 use crate::init::{Init, InitConfig};
 use crate::process_spec::{Placement, ProcessSpec};
+use crate::state_dir::default_state_dir;
 use crate::supervisor::{Supervisor, SupervisorConfig, command_unit};
 use crate::sys::{degraded, process, signals::SignalSource};
 use crate::unit::{LoadReport, Settings, load_dir, parse_settings};
@@ -47,26 +48,33 @@ pub fn run(options: Options) -> u8 {
     let mut core: Box<dyn Core> = match services {
         None => Box::new(Init::new(init_config(&options))),
         Some(dir) => {
-            let state = state_dir(&settings);
-            let state_file = state.join("state.json");
-            let control_socket = settings.control_socket.clone().unwrap_or_else(|| {
-                settings
-                    .runtime_dir
-                    .clone()
-                    .unwrap_or_else(default_runtime_dir)
-                    .join(SOCKET_NAME)
+            let runtime_dirs = match &settings.runtime_dir {
+                Some(dir) => vec![dir.clone()],
+                None => runtime_dir_candidates(),
+            };
+            let control_sockets = match &settings.control_socket {
+                Some(path) => vec![path.clone()],
+                None => runtime_dirs
+                    .iter()
+                    .map(|dir| dir.join(SOCKET_NAME))
+                    .collect(),
+            };
+            let preferred = settings.state_dir.clone().or_else(default_state_dir);
+            let state = crate::state_dir::choose(preferred, &runtime_dirs);
+            let state_file = state.as_ref().map(|dir| dir.join("state.json"));
+            let event_log = state.as_ref().map(|dir| {
+                EventLog::new(
+                    dir.join(event_log::FILE_NAME),
+                    settings.event_log_max_bytes,
+                    settings.event_log_keep,
+                )
             });
-            let event_log = EventLog::new(
-                state.join(event_log::FILE_NAME),
-                settings.event_log_max_bytes,
-                settings.event_log_keep,
-            );
-            let supervisor = supervisor(&options, settings, &dir, &state_file);
+            let supervisor = supervisor(&options, settings, &dir, state_file.as_deref());
             host = Host {
                 services_dir: Some(dir),
-                state_file: Some(state_file),
-                control_socket: Some(control_socket),
-                event_log: Some(event_log),
+                state_file: state_file.map(crate::state_file::StateStore::new),
+                control_sockets,
+                event_log,
             };
             Box::new(supervisor)
         }
@@ -88,7 +96,7 @@ fn supervisor(
     options: &Options,
     mut settings: Settings,
     dir: &Path,
-    state_file: &Path,
+    state_file: Option<&Path>,
 ) -> Supervisor {
     let report = load_dir(dir);
     log_load_report(dir, &report);
@@ -102,7 +110,8 @@ fn supervisor(
         success_codes: options.success_codes.clone(),
         warn_on_reap: options.warn_on_reap,
     };
-    Supervisor::new(config, report, command, crate::state_file::load(state_file))
+    let restored = state_file.map(crate::state_file::load).unwrap_or_default();
+    Supervisor::new(config, report, command, restored)
 }
 
 fn log_load_report(dir: &Path, report: &LoadReport) {
@@ -127,20 +136,6 @@ fn load_settings(options: &Options) -> Result<Settings, String> {
     let text =
         std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
     parse_settings(&path, &text).map_err(|error| error.to_string())
-}
-
-fn state_dir(settings: &Settings) -> PathBuf {
-    if let Some(dir) = &settings.state_dir {
-        return dir.clone();
-    }
-    if nix::unistd::geteuid().is_root() {
-        return PathBuf::from("/var/lib/phoenix");
-    }
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("phoenix")
 }
 
 /// `--check`: every problem as `path:line:col: message` on stderr; 0 valid, 1 invalid.

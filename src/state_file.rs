@@ -4,7 +4,7 @@
 //! a warning, never a reason to stop supervising.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -79,15 +79,47 @@ impl Clocks {
     }
 }
 
-pub fn save(path: &Path, records: &[ServiceRecord]) {
+/// The state file of one run: saving warns once when it starts failing and once when it
+/// recovers, never once per state change (a full disk must not flood the log).
+pub struct StateStore {
+    path: PathBuf,
+    is_failing: bool,
+}
+
+impl StateStore {
+    pub fn new(path: PathBuf) -> StateStore {
+        StateStore {
+            path,
+            is_failing: false,
+        }
+    }
+
+    pub fn save(&mut self, records: &[ServiceRecord]) {
+        match save(&self.path, records) {
+            Ok(()) if self.is_failing => {
+                log::info!("state saved to {} again", self.path.display());
+                self.is_failing = false;
+            }
+            Ok(()) => {}
+            Err(error) if !self.is_failing => {
+                log::warn!(
+                    "unable to save state to {}: {error}; not saved until it recovers",
+                    self.path.display()
+                );
+                self.is_failing = true;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+pub fn save(path: &Path, records: &[ServiceRecord]) -> std::io::Result<()> {
     let clocks = Clocks::now();
     let file = StateFile {
         version: VERSION,
         services: records.iter().map(|r| store(r, &clocks)).collect(),
     };
-    if let Err(error) = write_atomically(path, &file) {
-        log::warn!("unable to save state to {}: {error}", path.display());
-    }
+    write_atomically(path, &file)
 }
 
 fn write_atomically(path: &Path, file: &StateFile) -> std::io::Result<()> {
@@ -208,7 +240,7 @@ mod tests {
             },
             failed: false,
         };
-        save(&path, std::slice::from_ref(&record));
+        save(&path, std::slice::from_ref(&record)).unwrap();
         let loaded = load(&path);
         assert_eq!(loaded.len(), 1);
         assert_eq!((loaded[0].restarts, loaded[0].consecutive), (4, 2));

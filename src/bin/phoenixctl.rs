@@ -20,10 +20,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let socket = invocation
+    let socket = match invocation
         .socket
         .clone()
-        .unwrap_or_else(paths::default_socket_path);
+        .map_or_else(paths::find_socket, Ok)
+    {
+        Ok(socket) => socket,
+        Err(looked_at) => {
+            let looked_at: Vec<String> =
+                looked_at.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "phoenixctl: cannot reach Phoenix: no control socket at {} (--socket PATH or $PHOENIX_SOCKET names another)",
+                looked_at.join(", ")
+            );
+            return ExitCode::from(3);
+        }
+    };
     let mut stdout = std::io::stdout().lock();
     match client::run(&invocation, &socket, &mut stdout) {
         Ok(()) => ExitCode::SUCCESS,

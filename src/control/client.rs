@@ -73,15 +73,58 @@ pub struct Connection {
     partial: Vec<u8>,
 }
 
+/// What stood in the way, as far as the files tell: who owns the socket and its directory,
+/// who we are, and (for root) whether the capability that lets root in is missing.
+fn permission_denied(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let describe = |what: &str, path: Option<&Path>| {
+        path.and_then(|path| std::fs::metadata(path).ok())
+            .map(|meta| {
+                format!(
+                    "{what} owned by uid {} with mode {:04o}",
+                    meta.uid(),
+                    meta.mode() & 0o7777
+                )
+            })
+    };
+    let facts: Vec<String> = [
+        describe("socket", Some(path)),
+        describe("directory", path.parent()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let uid = nix::unistd::geteuid();
+    let mut message = format!("permission denied: {}", path.display());
+    if !facts.is_empty() {
+        message.push_str(&format!(" ({})", facts.join(", ")));
+    }
+    message.push_str(&format!("; phoenixctl runs as uid {uid}"));
+    if uid.is_root() && !has_dac_override() {
+        message.push_str(" without CAP_DAC_OVERRIDE, so it may not open another user's files: run it as the socket's owner or with that capability");
+    } else if !uid.is_root() {
+        message.push_str(": Phoenix serves only root and its own user");
+    }
+    message
+}
+
+/// Whether this process holds CAP_DAC_OVERRIDE (bit 1 of `CapEff` in /proc/self/status).
+fn has_dac_override() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("CapEff:"))?;
+            u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+        })
+        .is_some_and(|effective| effective & (1 << 1) != 0)
+}
+
 impl Connection {
     pub fn open(path: &Path) -> Result<Connection, ClientError> {
         let stream = UnixStream::connect(path).map_err(|error| match error.kind() {
             // The socket (0600, in a 0700 directory) exists but is not ours to use: that
             // is a refusal, not an absence.
-            io::ErrorKind::PermissionDenied => ClientError::Failed(format!(
-                "permission denied: {} is reserved for root and Phoenix's own user",
-                path.display()
-            )),
+            io::ErrorKind::PermissionDenied => ClientError::Failed(permission_denied(path)),
             _ => ClientError::Unreachable {
                 path: path.to_path_buf(),
                 error,

@@ -90,3 +90,35 @@ fn a_user_who_can_reach_the_socket_is_refused_by_its_credentials() -> TestResult
     phoenixctl(&phoenix, &["status"])?.ok()?;
     Ok(())
 }
+
+/// Root without CAP_DAC_OVERRIDE (a container's dropped capabilities) cannot open another
+/// user's socket; phoenixctl says what stood in the way instead of "reserved for root".
+#[test]
+fn issue_8_root_without_dac_override_is_told_what_failed() -> TestResult {
+    use std::os::unix::fs::chown;
+    let mut phoenix = start(layout()?)?;
+    wait_for_state(&phoenix, "web", "running")?;
+    for path in [phoenix.path("run"), socket(&phoenix)] {
+        chown(&path, Some(65534), Some(65534))?;
+    }
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--bounding-set=-dac_override,-dac_read_search"])
+        .arg(env!("CARGO_BIN_EXE_phoenixctl"))
+        .arg("--socket")
+        .arg(socket(&phoenix))
+        .arg("status")
+        .env_remove("PHOENIX_SOCKET");
+    let outcome = run(command, DEADLINE)?;
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+    for words in [
+        "permission denied",
+        "owned by uid 65534",
+        "runs as uid 0 without CAP_DAC_OVERRIDE",
+    ] {
+        assert!(outcome.stderr.contains(words), "{words:?}: {outcome:?}");
+    }
+    assert!(!outcome.stderr.contains("reserved for root"), "{outcome:?}");
+    assert_eq!(phoenix.try_exit()?, None, "phoenix keeps running");
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! Where Phoenix keeps what outlives it (`state.json`, `events.jsonl`): the configured
+//! `state-dir`, else `/var/lib/phoenix` for root and `$XDG_STATE_HOME/phoenix` or
+//! `$HOME/.local/state/phoenix` for anyone else. A directory that cannot be written (a
+//! read-only root filesystem, a home that does not exist) is found out once, at start-up,
+//! and replaced by `state/` in a runtime directory (which does not survive a reboot), or
+//! failing that by memory alone — each said in one warning, never once per event.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The state directory when `state-dir` is not set.
+pub fn default_state_dir() -> Option<PathBuf> {
+    if nix::unistd::geteuid().is_root() {
+        return Some(PathBuf::from("/var/lib/phoenix"));
+    }
+    let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    non_empty("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| non_empty("HOME").map(|home| PathBuf::from(home).join(".local/state")))
+        .map(|base| base.join("phoenix"))
+}
+
+/// The first usable directory of `preferred` (the configured or default one) and
+/// `state/` in each of `runtime_dirs`; `None` keeps state in memory only.
+pub fn choose(preferred: Option<PathBuf>, runtime_dirs: &[PathBuf]) -> Option<PathBuf> {
+    let mut failures = Vec::new();
+    let fallbacks = runtime_dirs.iter().map(|dir| dir.join("state"));
+    for (position, dir) in preferred.into_iter().chain(fallbacks).enumerate() {
+        match probe(&dir) {
+            Ok(()) if position == 0 => return Some(dir),
+            Ok(()) => {
+                log::warn!(
+                    "{}; keeping state in {} instead, which does not survive a reboot",
+                    failures.join("; "),
+                    dir.display()
+                );
+                return Some(dir);
+            }
+            Err(error) => failures.push(format!("state directory {}: {error}", dir.display())),
+        }
+    }
+    log::warn!(
+        "{}; restart counts, circuits and events are kept in memory only",
+        failures.join("; ")
+    );
+    None
+}
+
+/// Creates `dir` if needed and writes, syncs and removes a file in it.
+fn probe(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let path = dir.join(format!(".probe-{}", std::process::id()));
+    let result = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .and_then(|mut file| {
+            file.write_all(b"phoenix")?;
+            file.sync_all()
+        });
+    let _ = fs::remove_file(&path);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writable_preferred_directory_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        assert_eq!(choose(Some(state.clone()), &[]), Some(state.clone()));
+        assert!(state.is_dir());
+        assert_eq!(
+            fs::read_dir(&state).unwrap().count(),
+            0,
+            "the probe is gone"
+        );
+    }
+
+    #[test]
+    fn issue_8_an_unwritable_directory_falls_back_to_the_runtime_dir_then_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        // A regular file where the directory should be: unusable even for root.
+        let blocked = dir.path().join("blocked");
+        fs::write(&blocked, "").unwrap();
+        let runtime = dir.path().join("run");
+        assert_eq!(
+            choose(Some(blocked.join("state")), std::slice::from_ref(&runtime)),
+            Some(runtime.join("state"))
+        );
+        assert_eq!(
+            choose(Some(blocked.join("state")), std::slice::from_ref(&blocked)),
+            None
+        );
+        assert_eq!(choose(None, &[]), None);
+    }
+}
