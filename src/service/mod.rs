@@ -81,7 +81,14 @@ pub struct Transition {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AfterStop {
     Down,
-    Restart,
+    /// Start again, with this reason on the start transition.
+    Restart(&'static str),
+}
+
+impl AfterStop {
+    pub fn is_restart(self) -> bool {
+        matches!(self, AfterStop::Restart(_))
+    }
 }
 
 pub struct Service {
@@ -247,6 +254,7 @@ impl Service {
             (TimerKind::Restart, State::Backoff) if !self.hold => self.start("backoff over"),
             (TimerKind::Restart, State::Cooldown) if !self.hold => {
                 self.budget.half_open();
+                self.restarts += 1;
                 self.dirty = true;
                 self.start("cooldown over, trial start")
             }
@@ -321,9 +329,7 @@ impl Service {
                     deadline,
                 });
             }
-            (None, _) if intent == AfterStop::Restart && !self.hold => {
-                actions.extend(self.start(detail))
-            }
+            (None, _) if intent.is_restart() && !self.hold => actions.extend(self.start(detail)),
             (None, State::Starting) => self.stop_intent = Some(intent),
             (None, _) => self.set_state(State::Down, detail),
         }
@@ -347,6 +353,23 @@ impl Service {
                 next_attempt: if to == self.state { next_attempt } else { None },
             })
             .collect()
+    }
+
+    /// A changed definition: a fresh budget and a closed circuit. A service waiting out a
+    /// delay or a cooldown, or failed, goes down, to be started again if it is wanted; the
+    /// restart count and the death tally stay, as history.
+    pub fn renew_budget(&mut self) -> Vec<Action> {
+        self.budget.reset();
+        self.escalated = false;
+        self.dirty = true;
+        if matches!(self.state, State::Failed | State::Cooldown | State::Backoff) {
+            self.next_attempt = None;
+            self.set_state(State::Down, "unit changed");
+            return vec![Action::CancelTimer {
+                timer: self.timer(TimerKind::Restart),
+            }];
+        }
+        Vec::new()
     }
 
     /// `reset`: forget the restart count, the death tally and the failure window, and close

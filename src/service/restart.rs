@@ -96,7 +96,7 @@ impl Service {
         self.remember(death);
         if let Some(intent) = self.stop_intent.take() {
             return match intent {
-                AfterStop::Restart if !self.hold => self.start("restarting by request"),
+                AfterStop::Restart(reason) if !self.hold => self.start(reason),
                 _ => {
                     self.set_state(State::Down, &detail);
                     Vec::new()

@@ -207,7 +207,7 @@ fn stop_mode_process_signals_only_the_pid() {
 fn restart_request_starts_again_after_death() {
     let now = crate::testing::now();
     let mut service = running("", now);
-    service.stop(AfterStop::Restart, "test", now);
+    service.stop(AfterStop::Restart("restarting by request"), "test", now);
     let actions = service.on_exit(ExitStatus::Signal(Signal::TERM), now);
     assert_eq!(service.state, State::Starting);
     assert_eq!(spawns(&actions), 1);

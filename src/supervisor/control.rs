@@ -64,7 +64,11 @@ impl Supervisor {
             Request::Restart { name } => self.command(&name, now, &mut actions, |service, now| {
                 service.wanted_by_request = Some(true);
                 let actions = if service.pid.is_some() {
-                    service.stop(AfterStop::Restart, "restart requested", now)
+                    service.stop(
+                        AfterStop::Restart("restarting by request"),
+                        "restart requested",
+                        now,
+                    )
                 } else {
                     service.start_explicitly()
                 };

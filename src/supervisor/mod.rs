@@ -123,10 +123,13 @@ impl Supervisor {
         for service in &mut self.services {
             if let Circuit::Open { until, .. } = service.budget.circuit {
                 let deadline = until.max(now);
+                let when = match deadline - now {
+                    left if left.is_zero() => "now".to_string(),
+                    left => format!("in {}", crate::unit::format_duration(left)),
+                };
                 log::info!(
-                    "{}: circuit still open, trial start in {}",
-                    service.unit.name,
-                    crate::unit::format_duration(deadline - now)
+                    "{}: circuit still open from the last run, trial start {when}",
+                    service.unit.name
                 );
                 service.state = State::Cooldown;
                 service.next_attempt = Some(deadline);

@@ -1,6 +1,7 @@
 //! SIGHUP: the services directory read again and diffed against what runs. New units
 //! start, removed ones stop, changed ones restart with their new definition, unchanged ones
-//! are not touched; a unit that became invalid keeps its old definition running.
+//! are not touched; a unit that became invalid keeps its old definition running. A changed
+//! unit starts with a fresh budget and a closed circuit, wherever the old one stood.
 
 use std::time::Instant;
 
@@ -61,12 +62,17 @@ impl Supervisor {
         service.removed = false;
         let was_live = service.pid.is_some();
         service.unit = unit;
+        // A new definition is not judged by the old one's failures.
+        let mut actions = service.renew_budget();
         if was_live && service.unit.enabled {
-            return service.stop(AfterStop::Restart, "unit changed", now);
+            actions.extend(service.stop(
+                AfterStop::Restart("restarting with the changed unit"),
+                "unit changed",
+                now,
+            ));
+        } else if was_live {
+            actions.extend(service.stop(AfterStop::Down, "unit changed, now disabled", now));
         }
-        if was_live {
-            return service.stop(AfterStop::Down, "unit changed, now disabled", now);
-        }
-        Vec::new()
+        actions
     }
 }

@@ -446,3 +446,34 @@ fn an_administrators_stop_outweighs_a_requires_pull_in() {
     assert_eq!(shell.state("db"), State::Running);
     assert_eq!(shell.state("web"), State::Running);
 }
+
+/// A changed unit starts with a fresh budget and a closed circuit, even from cooldown.
+#[test]
+fn issue_8_a_changed_unit_in_cooldown_restarts_at_once_with_a_closed_circuit() {
+    let flaky = "command = \"flaky\"\n[restart]\nmax-failures = 1\ncooldown = \"1h\"";
+    let mut shell = Shell::boot(&[("flaky", flaky)]);
+    shell.exit("flaky", ExitStatus::Code(1));
+    assert_eq!(shell.state("flaky"), State::Cooldown);
+    let changed = "command = \"flaky2\"\n[restart]\nmax-failures = 1\ncooldown = \"1h\"";
+    shell.send(Event::UnitsLoaded(Box::new(units(&[("flaky", changed)]))));
+    assert_eq!(shell.state("flaky"), State::Running);
+    let service = shell.supervisor.service("flaky").unwrap();
+    assert_eq!(service.budget.circuit, Circuit::Closed);
+    assert_eq!(shell.started.iter().filter(|n| *n == "flaky").count(), 2);
+}
+
+#[test]
+fn issue_8_trial_starts_count_as_restarts() {
+    let flaky = "command = \"flaky\"\n[restart]\nmax-failures = 1\ncooldown = \"1m\"";
+    let mut shell = Shell::boot(&[("flaky", flaky)]);
+    shell.exit("flaky", ExitStatus::Code(1));
+    let timer = shell
+        .supervisor
+        .service("flaky")
+        .unwrap()
+        .timer(TimerKind::Restart);
+    shell.now += Duration::from_secs(61);
+    shell.send(Event::TimerFired { timer });
+    assert_eq!(shell.state("flaky"), State::Running);
+    assert_eq!(shell.supervisor.service("flaky").unwrap().restarts, 1);
+}

@@ -72,3 +72,33 @@ fn sighup_starts_new_stops_removed_restarts_changed_and_keeps_the_rest() -> Test
     assert!(stderr.contains("remove: unit removed"), "{context}");
     Ok(())
 }
+
+/// A unit changed while its circuit is open starts at once with its new definition and a
+/// fresh budget, as the README promises for changed units.
+#[test]
+fn issue_8_sighup_restarts_a_changed_unit_in_cooldown() -> TestResult {
+    let layout = ServicesDir::new()?;
+    let budget = "[restart]\nmax-failures = 1\ncooldown = \"1h\"\n";
+    layout.unit(
+        "app",
+        &format!("command = \"echo v1 >> app.log; exit 1\"\n{budget}"),
+    )?;
+    let phoenix = layout.start(&[])?;
+    phoenix.wait_for_log("app: running → cooldown")?;
+    phoenix.write(
+        "services.d/app.toml",
+        &format!("command = \"echo v2 >> app.log; exec sleep 1000\"\n{budget}"),
+    )?;
+    phoenix.signal(Signal::SIGHUP)?;
+    phoenix.eventually("the changed unit ran", || {
+        phoenix.lines("app.log").last().map(String::as_str) == Some("v2")
+    })?;
+    phoenix.wait_for_log("app: cooldown → down (unit changed)")?;
+    assert_eq!(
+        phoenix.lines("app.log"),
+        ["v1", "v2"],
+        "{}",
+        phoenix.context()
+    );
+    Ok(())
+}
