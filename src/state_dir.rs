@@ -37,7 +37,11 @@ pub fn choose(preferred: Option<PathBuf>, runtime_dirs: &[PathBuf]) -> Option<Pa
                 );
                 return Some(dir);
             }
-            Err(error) => failures.push(format!("state directory {}: {error}", dir.display())),
+            Err(error) => failures.push(format!(
+                "state directory {}: {}",
+                dir.display(),
+                crate::sys::io_error_text(&error)
+            )),
         }
     }
     log::warn!(

@@ -73,12 +73,19 @@ fn other_users_sockets(parent: &Path, suffix: Option<&str>) -> Vec<PathBuf> {
     found
 }
 
-/// The socket to use: the first candidate that exists, else `None` with the list looked at.
+/// The socket to use: the first candidate something listens on (or that refuses us, which
+/// is worth reporting), else the first that exists (a stale one says so when used), else
+/// the list looked at.
 pub fn find_socket() -> Result<PathBuf, Vec<PathBuf>> {
     let candidates = socket_candidates();
+    let answers = |path: &&PathBuf| match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => true,
+        Err(error) => error.kind() == std::io::ErrorKind::PermissionDenied,
+    };
     candidates
         .iter()
-        .find(|path| path.exists())
+        .find(answers)
+        .or_else(|| candidates.iter().find(|path| path.exists()))
         .cloned()
         .ok_or(candidates)
 }

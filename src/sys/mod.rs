@@ -11,6 +11,13 @@ pub mod reap;
 pub mod signals;
 pub mod spawn;
 
+/// An I/O error's text without std's "(os error N)" suffix.
+pub fn io_error_text(error: &std::io::Error) -> String {
+    error
+        .raw_os_error()
+        .map_or_else(|| error.to_string(), errno_text)
+}
+
 /// The text of an errno value, as `strerror` gives it.
 pub fn errno_text(errno: i32) -> String {
     std::io::Error::from_raw_os_error(errno)

@@ -86,6 +86,22 @@ impl Pid1 {
         Self::launch(dir, env, args)
     }
 
+    /// Starts `WRAPPER... phoenix ARGS...`, where the wrapper execs Phoenix (`setpriv`), so
+    /// Phoenix is still PID 1.
+    pub fn start_wrapped(
+        dir: TempDir,
+        env: &[(&str, &str)],
+        wrapper: &[&str],
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        let mut command = Command::new("unshare");
+        command.args(["--pid", "--fork", "--kill-child", "--mount-proc"]);
+        command.args(wrapper).arg(binary()).args(args);
+        let mut phoenix = Phoenix::spawn(dir, command, env, true)?;
+        phoenix.pid = phoenix.find_namespace_init()?;
+        Ok(phoenix)
+    }
+
     /// Starts with `ignored` signals set to SIG_IGN, as `nohup` or a shell's background
     /// job would hand them over (dispositions set to ignore survive exec).
     pub fn start_ignoring(

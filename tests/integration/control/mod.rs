@@ -4,7 +4,7 @@
 
 mod access;
 mod budget;
-mod ctl;
+pub mod ctl;
 mod events;
 mod history;
 mod robustness;
