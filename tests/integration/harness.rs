@@ -102,14 +102,16 @@ impl Pid1 {
         Ok(phoenix)
     }
 
-    /// Starts with `ignored` signals set to SIG_IGN, as `nohup` or a shell's background
-    /// job would hand them over (dispositions set to ignore survive exec).
-    pub fn start_ignoring(
+    /// Starts with `ignored` signals set to SIG_IGN and `blocked` ones in the mask, as
+    /// `nohup`, a shell's background job or tini's own signal-configuration test hand them
+    /// over (both survive exec).
+    pub fn start_with_signals(
         dir: TempDir,
         ignored: &'static [i32],
+        blocked: &'static [i32],
         args: impl IntoIterator<Item = impl AsRef<OsStr>>,
     ) -> TestResult<Phoenix> {
-        Self::launch_with(dir, &[], ignored, args)
+        Self::launch_with(dir, &[], (ignored, blocked), args)
     }
 
     fn launch(
@@ -117,27 +119,34 @@ impl Pid1 {
         env: &[(&str, &str)],
         args: impl IntoIterator<Item = impl AsRef<OsStr>>,
     ) -> TestResult<Phoenix> {
-        Self::launch_with(dir, env, &[], args)
+        Self::launch_with(dir, env, (&[], &[]), args)
     }
 
     fn launch_with(
         dir: TempDir,
         env: &[(&str, &str)],
-        ignored: &'static [i32],
+        (ignored, blocked): (&'static [i32], &'static [i32]),
         args: impl IntoIterator<Item = impl AsRef<OsStr>>,
     ) -> TestResult<Phoenix> {
         if !geteuid().is_root() {
             return Err("PID-1 tests need root: they run `unshare --pid --mount-proc`".into());
         }
         let mut command = Command::new("unshare");
-        if !ignored.is_empty() {
+        if !ignored.is_empty() || !blocked.is_empty() {
             use std::os::unix::process::CommandExt;
-            // SAFETY: signal(2) is async-signal-safe and touches no memory of ours.
+            // SAFETY: signal(2), sigaddset and sigprocmask are async-signal-safe and touch
+            // only the stack.
             unsafe {
                 command.pre_exec(move || {
                     for &signal in ignored {
                         libc::signal(signal, libc::SIG_IGN);
                     }
+                    let mut mask: libc::sigset_t = std::mem::zeroed();
+                    libc::sigemptyset(&mut mask);
+                    for &signal in blocked {
+                        libc::sigaddset(&mut mask, signal);
+                    }
+                    libc::sigprocmask(libc::SIG_BLOCK, &mask, std::ptr::null_mut());
                     Ok(())
                 });
             }

@@ -90,10 +90,11 @@ impl ServicesDir {
         self.start_with_env(&[], extra)
     }
 
-    /// Phoenix as PID 1 on this layout, handed `ignored` signals already ignored.
+    /// Phoenix as PID 1 on this layout, handed `ignored` signals already ignored (and TERM
+    /// and USR1 blocked).
     pub fn start_ignoring(self, ignored: &'static [i32]) -> TestResult<Phoenix> {
         let args = self.args();
-        Pid1::start_ignoring(self.dir, ignored, args)
+        Pid1::start_with_signals(self.dir, ignored, &[libc::SIGTERM, libc::SIGUSR1], args)
     }
 
     pub fn start_with_env(self, env: &[(&str, &str)], extra: &[&str]) -> TestResult<Phoenix> {

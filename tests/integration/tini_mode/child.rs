@@ -40,26 +40,32 @@ fn child_starts_with_no_blocked_or_ignored_signals() -> TestResult {
     Ok(())
 }
 
-/// tini's signal-configuration test ignores INT, SEGV and TTOU before starting tini; `nohup`
-/// ignores HUP. The command keeps them all, as under tini; only SIGPIPE, which Rust's
-/// runtime ignores before Phoenix's `main` can look, goes back to its default.
+/// tini's signal-configuration test ignores INT, SEGV and TTOU and blocks TTIN, ILL and
+/// TERM before starting tini; `nohup` ignores HUP. The command keeps them all, as under
+/// tini; only SIGPIPE, which Rust's runtime ignores before Phoenix's `main` can look, goes
+/// back to its default.
 const HANDED_OVER: &[i32] = &[libc::SIGHUP, libc::SIGINT, libc::SIGSEGV, libc::SIGTTOU];
+const BLOCKED: &[i32] = &[libc::SIGTTIN, libc::SIGILL, libc::SIGTERM];
 
 fn bit(signal: i32) -> u64 {
     1 << (signal - 1)
 }
 
+/// As tini's signal-configuration test runs it: `cat /proc/self/status` straight (a shell
+/// would clear the mask), its output on Phoenix's stdout.
 #[test]
-fn issue_8_command_keeps_the_ignored_signals_phoenix_inherited() -> TestResult {
-    let script = "cat /proc/self/status > status.tmp && mv status.tmp child.status
-                  kill -HUP $$; echo survived > survived
-                  while [ ! -e done ]; do sleep 0.01; done";
-    let mut phoenix = Pid1::start_ignoring(scratch()?, HANDED_OVER, sh(script))?;
-    phoenix.wait_for_file("survived")?;
+fn issue_8_command_keeps_the_signal_state_phoenix_inherited() -> TestResult {
+    let args = ["--", "cat", "/proc/self/status"];
+    let mut phoenix = Pid1::start_with_signals(scratch()?, HANDED_OVER, BLOCKED, args)?;
     let launcher = std::fs::read_to_string(format!("/proc/{}/status", phoenix.launcher_pid()))?;
     let inherited = signal_mask(&launcher, "SigIgn").ok_or("no SigIgn for the launcher")?;
-    phoenix.finish_when_done()?;
-    let status = phoenix.read("child.status");
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    let status = phoenix.read(".stdout");
     let ignored = signal_mask(&status, "SigIgn").ok_or("no SigIgn for the child")?;
     let expected = HANDED_OVER.iter().fold(0, |mask, &s| mask | bit(s));
     assert_eq!(
@@ -71,6 +77,32 @@ fn issue_8_command_keeps_the_ignored_signals_phoenix_inherited() -> TestResult {
         ignored,
         inherited & !bit(libc::SIGPIPE),
         "the child's SigIgn is the launcher's\n{status}"
+    );
+    let blocked = BLOCKED.iter().fold(0, |mask, &s| mask | bit(s));
+    assert_eq!(
+        signal_mask(&status, "SigBlk"),
+        Some(blocked),
+        "the child's SigBlk is the launcher's\n{status}"
+    );
+    Ok(())
+}
+
+/// `nohup phoenix -- sh -c 'kill -HUP $$; echo survived'` prints `survived`, as with tini.
+#[test]
+fn issue_8_nohup_stays_in_force() -> TestResult {
+    let script = "kill -HUP $$; echo survived > survived";
+    let mut phoenix = Pid1::start_with_signals(scratch()?, &[libc::SIGHUP], &[], sh(script))?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        0,
+        "exit status{}",
+        phoenix.context()
+    );
+    assert_eq!(
+        phoenix.read("survived").trim(),
+        "survived",
+        "{}",
+        phoenix.context()
     );
     Ok(())
 }
