@@ -9,6 +9,7 @@
 //! tests fail and say what to install.
 
 use std::fs::{self, File};
+use std::os::unix::fs::PermissionsExt;
 use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -92,6 +93,11 @@ impl Bundle {
         Ok(())
     }
 
+    pub fn mkdir(&self, path: &str) -> TestResult {
+        fs::create_dir_all(self.path(path))?;
+        Ok(())
+    }
+
     /// Writes the unit `/etc/phoenix/services.d/NAME.toml`.
     pub fn unit(&self, name: &str, toml: &str) -> TestResult {
         self.write(&format!("{SERVICES_DIR}/{name}.toml"), toml)
@@ -99,6 +105,30 @@ impl Bundle {
 
     pub fn read_only(&mut self, is_read_only: bool) {
         self.config["root"]["readonly"] = json!(is_read_only);
+    }
+
+    /// Binds a new host directory `NAME` of the bundle at `destination`, replacing the
+    /// mount the spec already has there (keeping its place: `/dev/shm` comes after `/dev`).
+    /// Returns the host directory.
+    pub fn bind_dir(&mut self, name: &str, destination: &str) -> TestResult<PathBuf> {
+        let source = self.host_path(name);
+        fs::create_dir_all(&source)?;
+        fs::set_permissions(&source, fs::Permissions::from_mode(0o1777))?;
+        fs::create_dir_all(self.path(destination))?;
+        let mount = json!({
+            "destination": destination,
+            "type": "bind",
+            "source": source,
+            "options": ["rbind", "rw"],
+        });
+        let mounts = self.config["mounts"]
+            .as_array_mut()
+            .ok_or("config.json: mounts is not an array")?;
+        match mounts.iter_mut().find(|m| m["destination"] == destination) {
+            Some(existing) => *existing = mount,
+            None => mounts.push(mount),
+        }
+        Ok(source)
     }
 
     /// Starts `runc run` with `/sbin/phoenix ARGS...` as the container's PID 1.
@@ -195,6 +225,25 @@ impl Container {
         let mut argv = vec!["/sbin/phoenixctl"];
         argv.extend_from_slice(args);
         self.exec(&argv)
+    }
+
+    /// Runs `runc exec ID ARGS...` until it exits 0; the error shows its last attempt.
+    #[track_caller]
+    pub fn exec_until_ok(&self, args: &[&str]) -> TestResult<Outcome> {
+        let mut last = None;
+        let what = format!("`{}` succeeds", args.join(" "));
+        let waited = self.eventually(&what, || {
+            last = self.exec(args).ok();
+            last.as_ref().is_some_and(|outcome| outcome.code == 0)
+        });
+        match (waited, last) {
+            (Ok(()), Some(outcome)) => Ok(outcome),
+            (waited, last) => Err(format!(
+                "{}\n--- last attempt: {last:?}",
+                waited.err().map(|e| e.to_string()).unwrap_or_default()
+            )
+            .into()),
+        }
     }
 
     /// Waits until `condition` holds, giving up early once the container has ended; the
