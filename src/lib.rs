@@ -19,6 +19,7 @@ pub mod core;
 pub mod envfile;
 pub mod event_loop;
 pub mod exit_status;
+pub mod health;
 pub mod init;
 pub mod logging;
 pub mod mode;

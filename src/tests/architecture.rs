@@ -16,6 +16,8 @@ const PURE: &[&str] = &[
     "src/init.rs",
     "src/shutdown.rs",
     "src/cli.rs",
+    "src/mode.rs",
+    "src/health",
     "src/exit_status.rs",
     "src/process_spec.rs",
     "src/envfile.rs",
