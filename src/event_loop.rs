@@ -236,7 +236,8 @@ impl EventLoop {
         }
     }
 
-    /// Feeds queued events to the core; actions may queue more events (spawn results).
+    /// Feeds queued events to the core; actions may queue more events (spawn results, group
+    /// checks).
     fn dispatch(&mut self, core: &mut dyn Core, now: Instant) {
         while let Some(event) = self.queue.pop_front() {
             log::debug!("event: {event:?}");
@@ -262,6 +263,18 @@ impl EventLoop {
                 self.queue.push_back(event);
             }
             Action::Signal { target, signal } => process::send_signal(target, signal),
+            Action::CheckGroup {
+                token,
+                pgid,
+                signal,
+            } => {
+                let members = process::check_group(pgid, signal);
+                self.queue.push_back(Event::GroupChecked {
+                    token,
+                    pgid,
+                    members,
+                });
+            }
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
