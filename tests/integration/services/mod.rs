@@ -2,6 +2,7 @@
 
 mod credentials;
 mod dependencies;
+mod leftovers;
 mod loading;
 mod main_service;
 mod reload;
