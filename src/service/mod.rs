@@ -214,6 +214,11 @@ impl Service {
     /// An administrator's start: bypasses delay and budget, and clears a failed state.
     pub fn start_explicitly(&mut self) -> Vec<Action> {
         if self.is_live() {
+            // Its program died on its own and leftovers or `finish` remain: start once
+            // they are gone, without the backoff the death would get.
+            if self.pid.is_none() && self.stop_intent.is_none() {
+                self.stop_intent = Some(AfterStop::Restart);
+            }
             return Vec::new();
         }
         if matches!(self.state, State::Failed | State::Cooldown) {

@@ -59,7 +59,8 @@ impl Supervisor {
         }
         log::info!("{}: unit changed", unit.name);
         service.removed = false;
-        let was_live = service.pid.is_some();
+        // A service still ending its leftovers (or running `finish`) takes the intent along.
+        let was_live = service.is_live();
         service.unit = unit;
         if was_live && service.unit.enabled {
             return service.stop(AfterStop::Restart, "unit changed", now);

@@ -605,8 +605,15 @@ fn requests_during_a_sweep_apply_once_the_group_is_empty() {
     let restart = Request::Restart {
         name: "worker".into(),
     };
+    let start = Request::Start {
+        name: "worker".into(),
+    };
     // (request, state once the group is empty, programs started in all)
-    let rows = [(stop, State::Down, 1), (restart, State::Running, 2)];
+    let rows = [
+        (stop, State::Down, 1),
+        (restart, State::Running, 2),
+        (start, State::Running, 2),
+    ];
     for (request, state, starts) in rows {
         let mut shell = Shell::boot(&[("worker", WORKER)]);
         let pid = shell.pid_of("worker").unwrap();
@@ -667,4 +674,23 @@ fn shutdown_ends_once_the_last_sweep_does() {
     // empty; no later drain is due, so the shutdown must not wait for one.
     shell.leftover_dies(pid);
     assert_eq!(shell.exit, Some(0));
+}
+
+#[test]
+fn a_reload_during_a_sweep_restarts_with_the_new_definition_once_it_is_over() {
+    let mut shell = Shell::boot(&[("worker", WORKER)]);
+    let pid = shell.pid_of("worker").unwrap();
+    shell.groups.insert(pid, 1);
+    shell.exit("worker", ExitStatus::Code(1));
+    let changed = format!("description = \"changed\"\n{WORKER}");
+    shell.send(Event::UnitsLoaded(Box::new(units(&[("worker", &changed)]))));
+    assert_eq!(shell.started.len(), 1, "no second start while sweeping");
+    shell.leftover_dies(pid);
+    assert_eq!(
+        shell.state("worker"),
+        State::Running,
+        "at once, not after a backoff"
+    );
+    let service = shell.supervisor.service("worker").unwrap();
+    assert_eq!(service.unit.description.as_deref(), Some("changed"));
 }
