@@ -9,7 +9,10 @@
 //! - A panic anywhere (caught in `main`) also ends in the degraded loop, never in an exit.
 //!
 //! Rhythm of one wake-up: read every queued signal, drain `waitpid` until nothing is left
-//! (SIGCHLDs merge), fire due timers; the poll timeout is the next deadline or none.
+//! (SIGCHLDs merge), fire due timers; the poll timeout is the next deadline or none. The
+//! core relies on that order — control requests, signals and exits ahead of the drain's
+//! `Drained`, timers after it — and on answers to its actions (spawns, group checks)
+//! being queued behind whatever already waits.
 
 use std::collections::VecDeque;
 use std::io::ErrorKind;

@@ -23,7 +23,8 @@ use crate::unit::{Signal, StopMode, Unit};
 pub use budget::{Budget, Circuit};
 pub use death::{Death, Verdict};
 pub use state::State;
-pub use sweep::{Sweep, check_token, decode_check_token};
+use sweep::Sweep;
+pub use sweep::{check_token, decode_check_token};
 
 /// How many deaths a service remembers for `status`.
 pub(super) const TALLY_LENGTH: usize = 32;
