@@ -23,6 +23,9 @@ pub type ClientId = u64;
 /// Names a spawn request, so its result can be matched to the service that asked.
 pub type SpawnToken = u64;
 
+/// Names a process-group check, so its answer finds the service that asked.
+pub type CheckToken = u64;
+
 /// Why a spawn did not produce a running program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpawnError {
@@ -74,6 +77,13 @@ pub enum Event {
     Drained {
         children_remain: bool,
     },
+    /// The answer to `Action::CheckGroup`: how many processes the group still holds
+    /// (zombies not yet reaped included); 0 when it is empty.
+    GroupChecked {
+        token: CheckToken,
+        pgid: Pid,
+        members: usize,
+    },
     TimerFired {
         timer: TimerId,
     },
@@ -108,6 +118,14 @@ pub enum Action {
     Signal {
         target: Target,
         signal: Signal,
+    },
+    /// Count the members of a process group and, with `signal`, send it that signal
+    /// (and SIGCONT after any signal but SIGKILL); the count comes back as
+    /// `GroupChecked`. An empty group costs the shell one `kill(2)`.
+    CheckGroup {
+        token: CheckToken,
+        pgid: Pid,
+        signal: Option<Signal>,
     },
     ArmTimer {
         timer: TimerId,

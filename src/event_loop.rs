@@ -9,7 +9,10 @@
 //! - A panic anywhere (caught in `main`) also ends in the degraded loop, never in an exit.
 //!
 //! Rhythm of one wake-up: read every queued signal, drain `waitpid` until nothing is left
-//! (SIGCHLDs merge), fire due timers; the poll timeout is the next deadline or none.
+//! (SIGCHLDs merge), fire due timers; the poll timeout is the next deadline or none. The
+//! core relies on that order — control requests, signals and exits ahead of the drain's
+//! `Drained`, timers after it — and on answers to its actions (spawns, group checks)
+//! being queued behind whatever already waits.
 
 use std::collections::VecDeque;
 use std::io::ErrorKind;
@@ -253,7 +256,8 @@ impl EventLoop {
         }
     }
 
-    /// Feeds queued events to the core; actions may queue more events (spawn results).
+    /// Feeds queued events to the core; actions may queue more events (spawn results, group
+    /// checks).
     fn dispatch(&mut self, core: &mut dyn Core, now: Instant) {
         while let Some(event) = self.queue.pop_front() {
             log::debug!("event: {event:?}");
@@ -279,6 +283,18 @@ impl EventLoop {
                 self.queue.push_back(event);
             }
             Action::Signal { target, signal } => process::send_signal(target, signal),
+            Action::CheckGroup {
+                token,
+                pgid,
+                signal,
+            } => {
+                let members = process::check_group(pgid, signal);
+                self.queue.push_back(Event::GroupChecked {
+                    token,
+                    pgid,
+                    members,
+                });
+            }
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),

@@ -1,5 +1,6 @@
-//! What a service does: one unit's lifecycle — start, death classification, restart with
-//! backoff, budget, circuit breaker, stop with a kill deadline, and the s6 `finish` step.
+//! What a service does: one unit's lifecycle — start, death classification, the sweep of
+//! its process group's leftovers, restart with backoff, budget, circuit breaker, stop with a
+//! kill deadline, and the s6 `finish` step.
 //! Pure: it answers each input with `Action`s for the shell and never touches the OS.
 
 pub mod budget;
@@ -8,6 +9,7 @@ pub mod record;
 mod restart;
 pub mod spec;
 pub mod state;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
@@ -21,6 +23,8 @@ use crate::unit::{Signal, StopMode, Unit};
 pub use budget::{Budget, Circuit};
 pub use death::{Death, Verdict};
 pub use state::State;
+use sweep::Sweep;
+pub use sweep::{check_token, decode_check_token};
 
 /// How many deaths a service remembers for `status`.
 pub(super) const TALLY_LENGTH: usize = 32;
@@ -127,8 +131,13 @@ pub struct Service {
     /// State changes not yet collected by the supervisor: (from, to, reason).
     pub(super) changes: Vec<(State, State, String)>,
     pub(super) stop_intent: Option<AfterStop>,
-    /// A death waiting for `finish` to end before it is judged.
+    /// A death waiting for the sweep of its process group, then for `finish`, before it is
+    /// judged.
     pub(super) pending: Option<Death>,
+    /// Leftovers of the program's process group being ended (group mode).
+    pub(super) sweep: Option<Sweep>,
+    /// SIGKILL went to the program at the stop timeout.
+    pub(super) killed: bool,
 }
 
 impl Service {
@@ -158,6 +167,8 @@ impl Service {
             changes: Vec::new(),
             stop_intent: None,
             pending: None,
+            sweep: None,
+            killed: false,
         }
     }
 
@@ -165,15 +176,16 @@ impl Service {
         &self.unit.name
     }
 
-    /// A process of this service (program or `finish`) is alive.
+    /// A process of this service (program, the rest of its process group, or `finish`)
+    /// is alive.
     pub fn is_live(&self) -> bool {
-        self.pid.is_some() || self.finish_pid.is_some()
+        self.pid.is_some() || self.finish_pid.is_some() || self.is_sweeping()
     }
 
     /// Dependents may start: a running daemon, or a oneshot that succeeded.
     pub fn is_ready(&self) -> bool {
         match self.unit.kind {
-            crate::unit::Kind::Daemon => self.state == State::Running,
+            crate::unit::Kind::Daemon => self.state == State::Running && !self.is_sweeping(),
             crate::unit::Kind::Oneshot => {
                 self.state == State::Exited && self.last_exit.is_some_and(ExitStatus::is_success)
             }
@@ -210,6 +222,11 @@ impl Service {
     /// An administrator's start: bypasses delay and budget, and clears a failed state.
     pub fn start_explicitly(&mut self) -> Vec<Action> {
         if self.is_live() {
+            // Its program died on its own and leftovers or `finish` remain: start once
+            // they are gone, without the backoff the death would get.
+            if self.pid.is_none() && self.stop_intent.is_none() {
+                self.stop_intent = Some(AfterStop::Restart("started by request"));
+            }
             return Vec::new();
         }
         if matches!(self.state, State::Failed | State::Cooldown) {
@@ -223,6 +240,7 @@ impl Service {
     pub fn on_spawned(&mut self, pid: Pid, now: Instant) -> Vec<Action> {
         self.pid = Some(pid);
         self.last_pgid = pid;
+        self.killed = false;
         self.started_at = Some(now);
         self.set_state(State::Running, &format!("pid {pid}"));
         if self.budget.is_trial() {
@@ -249,8 +267,9 @@ impl Service {
         self.judge(death, now)
     }
 
-    pub fn on_timer(&mut self, kind: TimerKind) -> Vec<Action> {
+    pub fn on_timer(&mut self, kind: TimerKind, now: Instant) -> Vec<Action> {
         match (kind, self.state) {
+            (TimerKind::StopKill, _) if self.is_sweeping() => self.on_sweep_timer(now),
             (TimerKind::Restart, State::Backoff) if !self.hold => self.start("backoff over"),
             (TimerKind::Restart, State::Cooldown) if !self.hold => {
                 self.budget.half_open();
@@ -267,6 +286,7 @@ impl Service {
                     self.unit.name,
                     crate::unit::format_duration(self.unit.stop.timeout)
                 );
+                self.killed = true;
                 vec![Action::Signal {
                     target: self.stop_target(pid),
                     signal: Signal::KILL,
@@ -310,6 +330,8 @@ impl Service {
         }];
         self.next_attempt = None;
         match (self.pid, self.state) {
+            // The death waits for its leftovers; the intent applies once they are gone.
+            _ if self.is_sweeping() => self.stop_intent = Some(intent),
             (_, State::Stopping) => self.stop_intent = Some(intent),
             (Some(pid), _) => {
                 self.stop_intent = Some(intent);

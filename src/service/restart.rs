@@ -1,17 +1,19 @@
-//! After a death: the s6 `finish` step, then the verdict of DESIGN.md §5 — restart at
-//! once, back off, open the circuit, fail, or escalate. Part of `Service`; pure.
+//! After a death: the sweep of its process group, the s6 `finish` step, then the verdict
+//! of DESIGN.md §5 — restart at once, back off, open the circuit, fail, or escalate. Part
+//! of `Service`; pure.
 
 use std::time::{Duration, Instant};
 
 use crate::core::{Action, Pid, SpawnError};
 use crate::exit_status::ExitStatus;
-use crate::unit::{Kind, OnExhausted, RestartPolicy, format_duration};
+use crate::unit::{Kind, OnExhausted, RestartPolicy, StopMode, format_duration};
 
 use super::death::{self, Death, Verdict};
 use super::{AfterStop, Service, State, TALLY_LENGTH, TimerKind, spawn_token, spec};
 
 impl Service {
-    /// The program exited (or was killed).
+    /// The program exited (or was killed). In group mode the rest of its process group is
+    /// ended first (see `sweep`); the death is judged once the group is empty.
     pub fn on_exit(&mut self, status: ExitStatus, now: Instant) -> Vec<Action> {
         self.pid = None;
         let uptime = self
@@ -19,26 +21,35 @@ impl Service {
             .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         self.started_at = None;
         let death = death::classify(&self.unit, status, uptime, self.stop_intent.is_some(), now);
-        let mut actions = vec![
-            Action::CancelTimer {
-                timer: self.timer(TimerKind::StopKill),
-            },
-            Action::CancelTimer {
-                timer: self.timer(TimerKind::TrialReset),
-            },
-        ];
+        let mut actions = vec![Action::CancelTimer {
+            timer: self.timer(TimerKind::TrialReset),
+        }];
+        if self.unit.stop.mode == StopMode::Group {
+            // A stop's StopKill timer stays armed: it bounds the wait for the leftovers.
+            actions.extend(self.begin_sweep(death));
+            return actions;
+        }
+        actions.push(Action::CancelTimer {
+            timer: self.timer(TimerKind::StopKill),
+        });
+        actions.extend(self.after_death(death, now));
+        actions
+    }
+
+    /// Nothing of the program is left: its `finish` runs, or the death is judged.
+    pub(super) fn after_death(&mut self, death: Death, now: Instant) -> Vec<Action> {
+        let status = death.status;
         match spec::finish_spec(self, status).filter(|_| !self.hold) {
             Some(finish) => {
                 self.pending = Some(death);
                 self.set_state(State::Stopping, &format!("{status}, running finish"));
-                actions.push(Action::Spawn {
+                vec![Action::Spawn {
                     token: spawn_token(self.index, true),
                     spec: finish,
-                });
+                }]
             }
-            None => actions.extend(self.judge(death, now)),
+            None => self.judge(death, now),
         }
-        actions
     }
 
     pub fn on_finish_spawned(&mut self, pid: Pid, now: Instant) -> Vec<Action> {

@@ -31,6 +31,52 @@ fn armed(actions: &[Action]) -> Option<Instant> {
     })
 }
 
+/// The group checks among `actions`: (pgid, signal).
+fn checks(actions: &[Action]) -> Vec<(Pid, Option<Signal>)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::CheckGroup {
+                token,
+                pgid,
+                signal,
+            } => {
+                assert_eq!(*token, check_token(0));
+                Some((*pgid, *signal))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The StopKill deadline armed by `actions`, if any.
+fn stop_kill(actions: &[Action]) -> Option<Instant> {
+    actions.iter().find_map(|a| match a {
+        Action::ArmTimer { timer, deadline } if *timer == TimerKind::StopKill.id(0) => {
+            Some(*deadline)
+        }
+        _ => None,
+    })
+}
+
+/// `on_exit` with its group check answered "empty", as for nearly every death.
+fn exit(service: &mut Service, status: ExitStatus, now: Instant) -> Vec<Action> {
+    let mut actions = service.on_exit(status, now);
+    for (pgid, _) in checks(&actions) {
+        actions.extend(service.on_group_checked(pgid, 0, now));
+    }
+    actions
+}
+
+/// The states passed through since the last call.
+fn path(service: &mut Service, now: Instant) -> Vec<(State, State)> {
+    service
+        .take_transitions(now)
+        .iter()
+        .map(|t| (t.from, t.to))
+        .collect()
+}
+
 fn spawns(actions: &[Action]) -> usize {
     actions
         .iter()
@@ -101,7 +147,7 @@ fn deaths_are_judged_by_code_uptime_and_policy() {
     for (extra, status, uptime, state, delay) in rows {
         let mut service = running(extra, t0);
         let now = t0 + secs(*uptime);
-        let actions = service.on_exit(*status, now);
+        let actions = exit(&mut service, *status, now);
         assert_eq!(service.state, *state, "{extra:?} {status}");
         assert_eq!(
             armed(&actions),
@@ -123,31 +169,31 @@ fn backoff_grows_then_exhausts_into_cooldown() {
     let mut service = running(text, now);
     let mut delays = Vec::new();
     for _ in 0..3 {
-        let actions = service.on_exit(ExitStatus::Code(1), now);
+        let actions = exit(&mut service, ExitStatus::Code(1), now);
         let deadline = armed(&actions).unwrap();
         delays.push(deadline - now);
         now = deadline;
-        service.on_timer(TimerKind::Restart);
+        service.on_timer(TimerKind::Restart, now);
         service.on_spawned(101, now);
     }
     assert_eq!(delays, vec![secs(1), secs(2), secs(4)]);
-    let actions = service.on_exit(ExitStatus::Code(1), now);
+    let actions = exit(&mut service, ExitStatus::Code(1), now);
     assert_eq!(service.state, State::Cooldown);
     assert_eq!(armed(&actions), Some(now + secs(10)));
     // Half-open trial: a failure reopens for twice as long, capped at max-cooldown.
     now += secs(10);
-    assert_eq!(spawns(&service.on_timer(TimerKind::Restart)), 1);
+    assert_eq!(spawns(&service.on_timer(TimerKind::Restart, now)), 1);
     service.on_spawned(102, now);
-    let actions = service.on_exit(ExitStatus::Code(1), now + secs(1));
+    let actions = exit(&mut service, ExitStatus::Code(1), now + secs(1));
     assert_eq!(armed(&actions), Some(now + secs(1) + secs(15)));
     // A trial that survives reset-after closes the circuit.
     now += secs(16);
-    service.on_timer(TimerKind::Restart);
+    service.on_timer(TimerKind::Restart, now);
     let actions = service.on_spawned(103, now);
     assert!(actions.iter().any(
         |a| matches!(a, Action::ArmTimer { timer, .. } if *timer == TimerKind::TrialReset.id(0))
     ));
-    service.on_timer(TimerKind::TrialReset);
+    service.on_timer(TimerKind::TrialReset, now);
     assert_eq!(service.budget.circuit, Circuit::Closed);
     assert_eq!(service.budget.consecutive, 0);
 }
@@ -158,7 +204,7 @@ fn on_exhausted_stop_and_escalate() {
         let text = format!("[restart]\nmax-failures = 1\non-exhausted = \"{policy}\"");
         let now = crate::testing::now();
         let mut service = running(&text, now);
-        let actions = service.on_exit(ExitStatus::Code(1), now);
+        let actions = exit(&mut service, ExitStatus::Code(1), now);
         assert_eq!(service.state, State::Failed);
         assert_eq!(service.escalated, escalated);
         assert_eq!(spawns(&actions), 0);
@@ -179,7 +225,7 @@ fn stop_signals_then_kills_and_death_is_success() {
         target: Target::Group(100),
         signal: Signal::CONT
     }));
-    let kill = service.on_timer(TimerKind::StopKill);
+    let kill = service.on_timer(TimerKind::StopKill, now);
     assert_eq!(
         kill,
         vec![Action::Signal {
@@ -187,7 +233,11 @@ fn stop_signals_then_kills_and_death_is_success() {
             signal: Signal::KILL
         }]
     );
-    service.on_exit(ExitStatus::Signal(Signal::KILL), now + secs(2));
+    exit(
+        &mut service,
+        ExitStatus::Signal(Signal::KILL),
+        now + secs(2),
+    );
     assert_eq!(service.state, State::Down);
     assert_eq!(service.budget.consecutive, 0);
 }
@@ -208,7 +258,7 @@ fn restart_request_starts_again_after_death() {
     let now = crate::testing::now();
     let mut service = running("", now);
     service.stop(AfterStop::Restart("restarting by request"), "test", now);
-    let actions = service.on_exit(ExitStatus::Signal(Signal::TERM), now);
+    let actions = exit(&mut service, ExitStatus::Signal(Signal::TERM), now);
     assert_eq!(service.state, State::Starting);
     assert_eq!(spawns(&actions), 1);
 }
@@ -234,7 +284,7 @@ fn hold_prevents_restarts() {
     let now = crate::testing::now();
     let mut service = running("", now);
     service.hold = true;
-    let actions = service.on_exit(ExitStatus::Code(1), now);
+    let actions = exit(&mut service, ExitStatus::Code(1), now);
     assert_eq!(spawns(&actions), 0);
     assert_eq!(service.state, State::Exited);
 }
@@ -243,13 +293,13 @@ fn hold_prevents_restarts() {
 fn explicit_start_and_reset_clear_a_failure() {
     let now = crate::testing::now();
     let mut service = running("[restart]\nmax-failures = 1\non-exhausted = \"stop\"", now);
-    service.on_exit(ExitStatus::Code(1), now);
+    exit(&mut service, ExitStatus::Code(1), now);
     assert_eq!(service.state, State::Failed);
     service.reset();
     assert_eq!(service.state, State::Down);
     assert_eq!(service.budget.consecutive, 0);
     let mut service = running("[restart]\nmax-failures = 1\non-exhausted = \"stop\"", now);
-    service.on_exit(ExitStatus::Code(1), now);
+    exit(&mut service, ExitStatus::Code(1), now);
     assert_eq!(spawns(&service.start_explicitly()), 1);
 }
 
@@ -258,7 +308,7 @@ fn reset_after_forgets_consecutive_failures() {
     let now = crate::testing::now();
     let mut service = running("[restart]\nreset-after = \"1m\"", now);
     service.budget.consecutive = 3;
-    let actions = service.on_exit(ExitStatus::Code(1), now + secs(120));
+    let actions = exit(&mut service, ExitStatus::Code(1), now + secs(120));
     assert_eq!(service.budget.consecutive, 1);
     assert_eq!(
         spawns(&actions),
@@ -278,6 +328,7 @@ fn timers_and_tokens_round_trip() {
         ] {
             assert_eq!(TimerKind::decode(kind.id(index)), Some((index, kind)));
         }
+        assert_eq!(decode_check_token(check_token(index)), Some(index));
         for finish in [false, true] {
             assert_eq!(
                 decode_spawn_token(spawn_token(index, finish)),
@@ -287,4 +338,170 @@ fn timers_and_tokens_round_trip() {
     }
     assert_eq!(TimerKind::decode(3), None);
     let _ = (RestartPolicy::Always, OnExhausted::Cooldown);
+}
+
+#[test]
+fn an_empty_group_is_judged_at_once() {
+    let t0 = crate::testing::now();
+    // (unit text, signal the check carries, state after the answer)
+    let rows: &[(&str, Signal, State)] = &[
+        ("", Signal::TERM, State::Backoff),
+        ("[stop]\nsignal = \"SIGINT\"", Signal::INT, State::Backoff),
+        ("[restart]\npolicy = \"never\"", Signal::TERM, State::Failed),
+    ];
+    for (extra, signal, state) in rows {
+        let mut service = running(extra, t0);
+        path(&mut service, t0);
+        let actions = service.on_exit(ExitStatus::Code(1), t0);
+        assert_eq!(checks(&actions), vec![(100, Some(*signal))], "{extra:?}");
+        assert!(service.is_live() && !service.is_ready(), "{extra:?}");
+        let actions = service.on_group_checked(100, 0, t0);
+        assert_eq!(service.state, *state, "{extra:?}");
+        assert!(!service.is_live(), "{extra:?}");
+        assert!(actions.contains(&Action::CancelTimer {
+            timer: TimerKind::StopKill.id(0)
+        }));
+        assert_eq!(
+            path(&mut service, t0),
+            vec![(State::Running, *state)],
+            "no state in between: {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn leftovers_are_ended_before_the_restart() {
+    let t0 = crate::testing::now();
+    let mut service = running("", t0);
+    path(&mut service, t0);
+    let now = t0 + secs(5);
+    service.on_exit(ExitStatus::Code(1), now);
+    let actions = service.on_group_checked(100, 2, now);
+    assert_eq!(service.state, State::Stopping);
+    assert_eq!(stop_kill(&actions), Some(now + secs(10)));
+    assert_eq!(spawns(&actions), 0);
+    assert!(service.is_live() && service.is_sweeping());
+    let transitions = service.take_transitions(now);
+    assert_eq!(
+        transitions[0].reason,
+        "exit 1, 2 leftover process(es) in its process group"
+    );
+    // Every drain counts again, without a signal; a count above 0 changes nothing.
+    assert_eq!(checks(&service.recheck_group()), vec![(100, None)]);
+    assert_eq!(service.on_group_checked(100, 1, now), Vec::new());
+    // An answer about another group (a stale one) is ignored.
+    assert_eq!(service.on_group_checked(555, 0, now), Vec::new());
+    assert!(service.is_sweeping());
+    let actions = service.on_group_checked(100, 0, now + secs(1));
+    assert_eq!(spawns(&actions), 1, "it ran well: restarted at once");
+    assert_eq!(service.state, State::Starting);
+    assert!(service.recheck_group().is_empty());
+    assert_eq!(
+        path(&mut service, now),
+        vec![(State::Stopping, State::Starting)]
+    );
+}
+
+#[test]
+fn stop_kill_while_sweeping_kills_the_group_then_stops_waiting() {
+    let now = crate::testing::now();
+    let mut service = running("[stop]\ntimeout = \"2s\"", now);
+    service.on_exit(ExitStatus::Code(1), now);
+    service.on_group_checked(100, 1, now);
+    let actions = service.on_timer(TimerKind::StopKill, now + secs(2));
+    assert_eq!(checks(&actions), vec![(100, Some(Signal::KILL))]);
+    assert_eq!(stop_kill(&actions), Some(now + secs(4)));
+    service.on_group_checked(100, 1, now + secs(2));
+    assert_eq!(service.state, State::Stopping);
+    // Unkillable (uninterruptible sleep): the second deadline ends the wait.
+    let actions = service.on_timer(TimerKind::StopKill, now + secs(4));
+    assert!(checks(&actions).is_empty());
+    assert_eq!(service.state, State::Backoff);
+    assert!(!service.is_sweeping());
+}
+
+#[test]
+fn stop_mode_process_never_checks_the_group() {
+    let now = crate::testing::now();
+    let mut service = running("[stop]\nmode = \"process\"", now);
+    let actions = service.on_exit(ExitStatus::Code(1), now);
+    assert!(checks(&actions).is_empty());
+    assert_eq!(service.state, State::Backoff);
+    assert!(!service.is_live());
+}
+
+#[test]
+fn a_stop_waits_for_the_group_within_its_own_timeout() {
+    let now = crate::testing::now();
+    // (SIGKILL already sent at the stop timeout, expected StopKill re-armed at)
+    for (killed, rearmed) in [(false, None), (true, Some(now + secs(12)))] {
+        let mut service = running("", now);
+        service.stop(AfterStop::Down, "test", now);
+        if killed {
+            service.on_timer(TimerKind::StopKill, now + secs(10));
+        }
+        let actions = service.on_exit(ExitStatus::Signal(Signal::TERM), now + secs(2));
+        let signal = killed.then_some(Signal::KILL);
+        assert_eq!(
+            checks(&actions),
+            vec![(100, signal)],
+            "the stop signalled it"
+        );
+        assert!(
+            !actions.contains(&Action::CancelTimer {
+                timer: TimerKind::StopKill.id(0)
+            }),
+            "the stop's deadline still bounds the wait"
+        );
+        let actions = service.on_group_checked(100, 1, now + secs(2));
+        assert_eq!(stop_kill(&actions), rearmed, "killed: {killed}");
+        assert_eq!(service.state, State::Stopping);
+        service.on_group_checked(100, 0, now + secs(3));
+        assert_eq!(service.state, State::Down, "killed: {killed}");
+    }
+}
+
+#[test]
+fn a_request_during_a_sweep_applies_once_the_group_is_empty() {
+    let now = crate::testing::now();
+    // (request, state once the group is empty, spawns then)
+    let rows = [
+        (AfterStop::Down, State::Down, 0),
+        (
+            AfterStop::Restart("restarting by request"),
+            State::Starting,
+            1,
+        ),
+    ];
+    for answered in [false, true] {
+        for (intent, state, spawned) in rows {
+            let mut service = running("", now);
+            service.on_exit(ExitStatus::Code(1), now);
+            if answered {
+                service.on_group_checked(100, 1, now);
+            }
+            let actions = service.stop(intent, "by request", now);
+            assert_eq!(spawns(&actions), 0, "{intent:?}: no second start");
+            assert!(checks(&actions).is_empty());
+            let actions = service.on_group_checked(100, 0, now);
+            assert_eq!(service.state, state, "{intent:?}");
+            assert_eq!(spawns(&actions), spawned, "{intent:?}");
+        }
+    }
+}
+
+#[test]
+fn finish_runs_after_the_sweep() {
+    let now = crate::testing::now();
+    let mut service = running("", now);
+    service.unit.s6 = Some(crate::unit::S6Extras {
+        finish: Some("/srv/finish".into()),
+        ..Default::default()
+    });
+    let actions = service.on_exit(ExitStatus::Code(3), now);
+    assert_eq!(spawns(&actions), 0);
+    service.on_group_checked(100, 1, now);
+    let actions = service.on_group_checked(100, 0, now);
+    assert_eq!(spawns(&actions), 1, "finish");
+    assert_eq!(service.state, State::Stopping);
 }

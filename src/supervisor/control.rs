@@ -63,7 +63,8 @@ impl Supervisor {
             }),
             Request::Restart { name } => self.command(&name, now, &mut actions, |service, now| {
                 service.wanted_by_request = Some(true);
-                let actions = if service.pid.is_some() {
+                // A service ending leftovers or running `finish` restarts once it is done.
+                let actions = if service.is_live() {
                     service.stop(
                         AfterStop::Restart("restarting by request"),
                         "restart requested",

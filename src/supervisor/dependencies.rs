@@ -162,9 +162,11 @@ impl Supervisor {
         };
         let mut actions = Vec::new();
         for service in &mut self.services {
-            let live =
-                service.pid.is_some() || matches!(service.state, State::Backoff | State::Cooldown);
-            if live && service.state != State::Stopping && service.unit.requires.contains(&name) {
+            // A sweep after a death of its own ends in a restart: it must go down instead.
+            let restarting =
+                service.is_sweeping() || matches!(service.state, State::Backoff | State::Cooldown);
+            let live = service.pid.is_some() && service.state != State::Stopping;
+            if (live || restarting) && service.unit.requires.contains(&name) {
                 actions.extend(service.stop(
                     AfterStop::Down,
                     &format!("requires {name}, which went down"),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::core::{Action, Core, Event, Pid, SpawnError, Target, TimerId};
 use crate::exit_status::{ExitStatus, remap_exit_code};
 use crate::service::record::ServiceRecord;
-use crate::service::{Circuit, Service, State, TimerKind, decode_spawn_token};
+use crate::service::{Circuit, Service, State, TimerKind, decode_check_token, decode_spawn_token};
 use crate::shutdown::{FINAL_TIMER, GRACE_TIMER, Leftovers};
 use crate::unit::{CriticalAction, ExitCodeSetting, LoadReport, Settings, Signal, Unit, UnitError};
 
@@ -47,6 +47,12 @@ pub struct Supervisor {
     shutting_down: bool,
     exit_code: u8,
     leftovers: Leftovers,
+    /// The answer of this wake-up's drain, once it was seen: the shell queues signals,
+    /// control requests and exits ahead of its drain, and everything else after it. A
+    /// service that ends after the drain (its group found empty, a sweep given up) hands
+    /// the last one over to the leftovers phase, which would otherwise wait for a drain
+    /// that no child may ever cause.
+    last_drain: Option<bool>,
 }
 
 impl Supervisor {
@@ -70,6 +76,7 @@ impl Supervisor {
             shutting_down: false,
             exit_code: 0,
             leftovers,
+            last_drain: None,
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -172,6 +179,16 @@ impl Supervisor {
         actions
     }
 
+    /// A drain may have reaped leftovers of a sweeping service: its group is counted again.
+    fn on_drained(&mut self, children_remain: bool, now: Instant) -> Vec<Action> {
+        self.last_drain = Some(children_remain);
+        let mut actions = self.leftovers.on_drained(children_remain, now);
+        for service in &self.services {
+            actions.extend(service.recheck_group());
+        }
+        actions
+    }
+
     fn on_spawn_result(
         &mut self,
         token: u64,
@@ -251,7 +268,7 @@ impl Supervisor {
                 Some((index, kind)) => self
                     .services
                     .get_mut(index)
-                    .map_or_else(Vec::new, |s| s.on_timer(kind)),
+                    .map_or_else(Vec::new, |s| s.on_timer(kind, now)),
                 None => Vec::new(),
             },
         }
@@ -318,12 +335,26 @@ impl Core for Supervisor {
     }
 
     fn step(&mut self, event: Event, now: Instant) -> Vec<Action> {
+        if matches!(
+            event,
+            Event::Signal { .. } | Event::Exited { .. } | Event::Control { .. }
+        ) {
+            self.last_drain = None;
+        }
         let mut actions = match event {
             Event::Signal { signal, from_self } => self.on_signal(signal, from_self, now),
             Event::Spawned { token, pid } => self.on_spawn_result(token, Ok(pid), now),
             Event::SpawnFailed { token, error } => self.on_spawn_result(token, Err(error), now),
             Event::Exited { pid, status } => self.on_exited(pid, status, now),
-            Event::Drained { children_remain } => self.leftovers.on_drained(children_remain, now),
+            Event::Drained { children_remain } => self.on_drained(children_remain, now),
+            Event::GroupChecked {
+                token,
+                pgid,
+                members,
+            } => match decode_check_token(token).and_then(|i| self.services.get_mut(i)) {
+                Some(service) => service.on_group_checked(pgid, members, now),
+                None => Vec::new(),
+            },
             Event::TimerFired { timer } => self.on_timer(timer, now),
             Event::UnitsLoaded(report) => self.reload(*report, now),
             Event::Control { client, request } => self.on_control(client, request, now),

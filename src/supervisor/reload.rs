@@ -60,7 +60,8 @@ impl Supervisor {
         }
         log::info!("{}: unit changed", unit.name);
         service.removed = false;
-        let was_live = service.pid.is_some();
+        // A service still ending its leftovers (or running `finish`) takes the intent along.
+        let was_live = service.is_live();
         service.unit = unit;
         // A new definition is not judged by the old one's failures.
         let mut actions = service.renew_budget();

@@ -1,6 +1,7 @@
 //! Orderly shutdown (DESIGN.md §6): services stop in reverse dependency order — a service
 //! stops once nothing that depends on it is still alive — independent ones in parallel;
-//! then leftovers get SIGTERM and SIGKILL after `grace`. `shutdown-timeout` caps it all.
+//! then leftovers get SIGTERM and SIGKILL after `grace`. A service is alive until the rest
+//! of its process group is gone too. `shutdown-timeout` caps it all.
 
 use std::time::Instant;
 
@@ -47,8 +48,11 @@ impl Supervisor {
                 actions.extend(service.stop(AfterStop::Down, "shutdown", now));
             }
         }
-        if !self.services.iter().any(|s| s.is_live()) {
+        if !self.leftovers.is_active() && !self.services.iter().any(|s| s.is_live()) {
             self.leftovers.begin(self.exit_code);
+            if let Some(children_remain) = self.last_drain {
+                actions.extend(self.leftovers.on_drained(children_remain, now));
+            }
         }
         actions
     }

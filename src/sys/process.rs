@@ -81,6 +81,35 @@ fn outside_group(group: Pid) -> Vec<Pid> {
         .collect()
 }
 
+/// How many processes the group `pgid` holds (zombies included: a process leaves its
+/// group only when reaped); with `signal`, also sends it to the group, then SIGCONT for
+/// the stopped (not after SIGKILL, which needs none). An empty group, the common case,
+/// costs one `kill(2)` and no `/proc` scan.
+pub fn check_group(pgid: Pid, signal: Option<Signal>) -> usize {
+    // kill(0) and kill(-1) mean Phoenix's own group and everything: never a service's.
+    if pgid <= 1 {
+        return 0;
+    }
+    // SAFETY: kill(2) with signal 0 only checks that the group exists.
+    if unsafe { libc::kill(-pgid, 0) } != 0 && nix::errno::Errno::last() == nix::errno::Errno::ESRCH
+    {
+        return 0;
+    }
+    // The group exists, so at least one member, even if the scan raced its last exit.
+    let members = process_table()
+        .iter()
+        .filter(|entry| entry.group == pgid)
+        .count()
+        .max(1);
+    if let Some(signal) = signal {
+        send_signal(Target::Group(pgid), signal);
+        if signal != Signal::KILL {
+            send_signal(Target::Group(pgid), Signal::CONT);
+        }
+    }
+    members
+}
+
 /// Every process below `root`, from `/proc/*/stat`.
 pub fn descendants_of(root: Pid) -> Vec<Pid> {
     descendants_in(&process_table(), root)
@@ -102,7 +131,8 @@ fn descendants_in(table: &[ProcessEntry], root: Pid) -> Vec<Pid> {
     found
 }
 
-/// One line of the process table.
+/// One process as `/proc/PID/stat` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ProcessEntry {
     pid: Pid,
     parent: Pid,
@@ -125,12 +155,14 @@ fn process_table() -> Vec<ProcessEntry> {
         .collect()
 }
 
-/// The parent pid and process group from a `/proc/PID/stat` line; the command name may
-/// contain spaces and parentheses, so parse after the last ')'.
+/// The parent pid and process group from a `/proc/PID/stat` line (fields 4 and 5); the
+/// command name may contain spaces and parentheses, so parse after the last ')'.
 fn parent_and_group(stat: &str) -> Option<(Pid, Pid)> {
     let after_name = stat.get(stat.rfind(')')? + 1..)?;
     let mut fields = after_name.split_whitespace().skip(1);
-    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+    let parent = fields.next()?.parse().ok()?;
+    let group = fields.next()?.parse().ok()?;
+    Some((parent, group))
 }
 
 #[cfg(test)]
@@ -138,9 +170,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_parent_pid_after_odd_names() {
+    fn parses_parent_and_group_after_odd_names() {
         assert_eq!(parent_and_group("12 (sh) S 7 12 12 0"), Some((7, 12)));
-        assert_eq!(parent_and_group("12 (a) b) (c) R 99 1 5"), Some((99, 1)));
+        assert_eq!(parent_and_group("12 (a) b) (c) R 99 1 1"), Some((99, 1)));
+        assert_eq!(parent_and_group("12 (sh) S 7"), None);
         assert_eq!(parent_and_group("garbage"), None);
     }
 
@@ -155,5 +188,27 @@ mod tests {
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(found.contains(&pid));
+    }
+
+    #[test]
+    fn counts_and_signals_a_process_group() {
+        use std::os::unix::process::CommandExt;
+        let mut leader = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = leader.id() as Pid;
+        let mut member = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(pgid)
+            .spawn()
+            .unwrap();
+        assert_eq!(check_group(pgid, None), 2);
+        assert_eq!(check_group(pgid, Some(Signal::KILL)), 2);
+        leader.wait().unwrap();
+        member.wait().unwrap();
+        assert_eq!(check_group(pgid, None), 0, "reaped, the group is gone");
+        assert_eq!(check_group(0, None), 0, "never Phoenix's own group");
     }
 }

@@ -1,6 +1,7 @@
 //! Property tests of the supervisor over random event sequences (DESIGN.md §10): at most
-//! one live program per service, no spawn once shutdown began, an exit only after shutdown,
-//! the pid index in step with the processes; and restart delays monotonic and capped.
+//! one live program per service, no spawn once shutdown began, no restart (nor `finish`)
+//! while the last program's process group has leftovers, an exit only after shutdown, the
+//! pid index in step with the processes; and restart delays monotonic and capped.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -23,6 +24,14 @@ enum Input {
         which: usize,
     },
     Signal(i32),
+    /// A live program leaves a process behind in its group (it daemonized).
+    Daemonize {
+        which: usize,
+    },
+    /// A leftover dies and is reaped.
+    LeftoverDies {
+        which: usize,
+    },
 }
 
 fn input() -> impl Strategy<Value = Input> {
@@ -30,6 +39,8 @@ fn input() -> impl Strategy<Value = Input> {
         4 => (0..8usize, 0..3u8, 0..3000u64).prop_map(|(which, code, after_ms)| Input::Exit { which, code, after_ms }),
         4 => (0..16usize).prop_map(|which| Input::FireTimer { which }),
         1 => prop::sample::select(vec![1, 2, 10, 15, 12]).prop_map(Input::Signal),
+        1 => (0..8usize).prop_map(|which| Input::Daemonize { which }),
+        2 => (0..8usize).prop_map(|which| Input::LeftoverDies { which }),
     ]
 }
 
@@ -49,9 +60,18 @@ proptest! {
                     shell.now += Duration::from_millis(after_ms);
                     let Some((&pid, _)) = shell.live.iter().nth(which % shell.live.len().max(1)) else { continue };
                     shell.live.remove(&pid);
-                    shell.send(Event::Exited { pid, status: ExitStatus::Code(code) });
-                    let remain = !shell.live.is_empty();
-                    shell.send(Event::Drained { children_remain: remain });
+                    let drained = shell.drained();
+                    shell.deliver([Event::Exited { pid, status: ExitStatus::Code(code) }, drained]);
+                }
+                Input::Daemonize { which } => {
+                    let programs: Vec<_> = shell.live.iter().filter(|(_, name)| !name.ends_with("/finish")).map(|(pid, _)| *pid).collect();
+                    let Some(&pid) = programs.get(which % programs.len().max(1)) else { continue };
+                    *shell.groups.entry(pid).or_default() += 1;
+                }
+                Input::LeftoverDies { which } => {
+                    let groups: Vec<_> = shell.groups.keys().copied().collect();
+                    let Some(&pgid) = groups.get(which % groups.len().max(1)) else { continue };
+                    shell.leftover_dies(pgid);
                 }
                 Input::FireTimer { which } => {
                     let mut timers: Vec<_> = shell.timers.iter().map(|(t, d)| (*d, *t)).collect();
@@ -74,8 +94,10 @@ proptest! {
             }
             prop_assert!(per_service.values().all(|&n| n <= 1), "{per_service:?}");
             prop_assert!(!shell.spawned_after_shutdown);
+            prop_assert!(!shell.spawned_over_leftovers);
             for service in shell.supervisor.services() {
                 prop_assert_eq!(service.pid.is_some(), shell.pid_of(service.name()).is_some(), "{}", service.name());
+                prop_assert!(!(service.is_sweeping() && service.pid.is_some()), "{}", service.name());
             }
             if shell.exit.is_some() {
                 prop_assert!(shutdown_seen);

@@ -1,8 +1,10 @@
 //! The supervisor driven by a simulated shell: spawns succeed at once with fresh pids,
-//! kills are recorded, timers are collected. Table tests for the orchestration, proptest
+//! kills are recorded, timers are collected, process groups hold the leftovers a test puts
+//! there. Events are queued as the event loop queues them: a spawn's or a group check's
+//! answer after whatever was already waiting. Table tests for the orchestration, proptest
 //! for invariants over random event sequences.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,14 @@ pub(super) struct Shell {
     pub(super) exit: Option<u8>,
     pub(super) spawned_after_shutdown: bool,
     replies: Vec<crate::control::protocol::Reply>,
+    /// Leftover processes (besides the program itself) per process group.
+    pub(super) groups: BTreeMap<Pid, usize>,
+    /// Each service's latest program, whose pid is its process group.
+    pub(super) group_of: HashMap<String, Pid>,
+    /// A program or `finish` was spawned while the last program's group had leftovers.
+    pub(super) spawned_over_leftovers: bool,
+    checked: Vec<(Pid, Option<Signal>)>,
+    queue: VecDeque<Event>,
 }
 
 fn units(texts: &[(&str, &str)]) -> LoadReport {
@@ -62,29 +72,64 @@ impl Shell {
             exit: None,
             spawned_after_shutdown: false,
             replies: Vec::new(),
+            groups: BTreeMap::new(),
+            group_of: HashMap::new(),
+            spawned_over_leftovers: false,
+            checked: Vec::new(),
+            queue: VecDeque::new(),
         };
         let actions = shell.supervisor.start(shell.now);
         shell.perform(actions);
+        shell.deliver([]);
         shell
     }
 
     fn perform(&mut self, actions: Vec<Action>) {
-        let mut queue: Vec<Event> = Vec::new();
         for action in actions {
             match action {
                 Action::Spawn { token, spec } => {
                     if self.supervisor.shutting_down {
                         self.spawned_after_shutdown = true;
                     }
+                    let service = spec.name.trim_end_matches("/finish").to_string();
+                    let group = self.group_of.get(&service);
+                    if group.is_some_and(|pgid| self.groups.get(pgid).is_some_and(|&n| n > 0)) {
+                        self.spawned_over_leftovers = true;
+                    }
                     self.next_pid += 1;
+                    if service == spec.name {
+                        self.group_of.insert(service, self.next_pid);
+                    }
                     self.live.insert(self.next_pid, spec.name.clone());
                     self.started.push(spec.name);
-                    queue.push(Event::Spawned {
+                    self.queue.push_back(Event::Spawned {
                         token,
                         pid: self.next_pid,
                     });
                 }
-                Action::Signal { target, signal } => self.signalled.push((target, signal)),
+                Action::Signal { target, signal } => {
+                    if signal == Signal::KILL {
+                        self.kill_leftovers(target);
+                    }
+                    self.signalled.push((target, signal));
+                }
+                Action::CheckGroup {
+                    token,
+                    pgid,
+                    signal,
+                } => {
+                    self.checked.push((pgid, signal));
+                    let mut members = self.groups.get(&pgid).copied().unwrap_or(0);
+                    members += usize::from(self.live.contains_key(&pgid));
+                    if signal == Some(Signal::KILL) {
+                        self.kill_leftovers(Target::Group(pgid));
+                    }
+                    self.queue.push_back(Event::GroupChecked {
+                        token,
+                        pgid,
+                        members,
+                    });
+                }
                 Action::ArmTimer { timer, deadline } => {
                     self.timers.insert(timer, deadline);
                 }
@@ -96,14 +141,51 @@ impl Shell {
                 Action::LoadUnits | Action::SaveState(_) | Action::Record(_) => {}
             }
         }
-        for event in queue {
-            self.send(event);
+    }
+
+    /// SIGKILL ends a group's leftovers; Phoenix reaps them, so a drain follows.
+    fn kill_leftovers(&mut self, target: Target) {
+        let killed = match target {
+            Target::Group(pgid) => self.groups.remove(&pgid).is_some_and(|n| n > 0),
+            Target::Everything | Target::EverythingOutside(_) => {
+                !std::mem::take(&mut self.groups).is_empty()
+            }
+            Target::Process(_) => false,
+        };
+        if killed {
+            self.queue.push_back(self.drained());
+        }
+    }
+
+    pub(super) fn drained(&self) -> Event {
+        Event::Drained {
+            children_remain: !self.live.is_empty() || self.groups.values().any(|&n| n > 0),
+        }
+    }
+
+    /// Queues the events, then runs until nothing is left to do.
+    pub(super) fn deliver(&mut self, events: impl IntoIterator<Item = Event>) {
+        self.queue.extend(events);
+        while let Some(event) = self.queue.pop_front() {
+            let actions = self.supervisor.step(event, self.now);
+            self.perform(actions);
         }
     }
 
     pub(super) fn send(&mut self, event: Event) {
-        let actions = self.supervisor.step(event, self.now);
-        self.perform(actions);
+        self.deliver([event]);
+    }
+
+    /// One leftover of the group `pgid` dies and is reaped.
+    pub(super) fn leftover_dies(&mut self, pgid: Pid) {
+        if let Some(members) = self.groups.get_mut(&pgid) {
+            *members = members.saturating_sub(1);
+            if *members == 0 {
+                self.groups.remove(&pgid);
+            }
+        }
+        let drained = self.drained();
+        self.send(drained);
     }
 
     pub(super) fn pid_of(&self, name: &str) -> Option<Pid> {
@@ -118,9 +200,8 @@ impl Shell {
             .pid_of(name)
             .unwrap_or_else(|| panic!("{name} is not running"));
         self.live.remove(&pid);
-        self.send(Event::Exited { pid, status });
-        let children_remain = !self.live.is_empty();
-        self.send(Event::Drained { children_remain });
+        let drained = self.drained();
+        self.deliver([Event::Exited { pid, status }, drained]);
     }
 
     /// Lets every signalled service die, as a cooperative service would.
@@ -476,4 +557,173 @@ fn issue_8_trial_starts_count_as_restarts() {
     shell.send(Event::TimerFired { timer });
     assert_eq!(shell.state("flaky"), State::Running);
     assert_eq!(shell.supervisor.service("flaky").unwrap().restarts, 1);
+}
+
+/// The StopKill timer of the service at `index` fires.
+fn fire_stop_kill(shell: &mut Shell, index: usize) {
+    let timer = TimerKind::StopKill.id(index);
+    let deadline = shell.timers.remove(&timer).expect("StopKill is armed");
+    shell.now = shell.now.max(deadline);
+    shell.send(Event::TimerFired { timer });
+}
+
+const WORKER: &str = "command = \"w\"\n[restart]\ndelay = \"100ms\"\nmax-failures = 100";
+
+#[test]
+fn leftovers_delay_the_restart_until_the_group_is_empty() {
+    let mut shell = Shell::boot(&[("worker", WORKER)]);
+    let pid = shell.pid_of("worker").unwrap();
+    shell.groups.insert(pid, 2);
+    shell.exit("worker", ExitStatus::Code(1));
+    assert_eq!(shell.state("worker"), State::Stopping);
+    assert_eq!(shell.checked, vec![(pid, Some(Signal::TERM))]);
+    assert!(shell.timers.contains_key(&TimerKind::StopKill.id(0)));
+    shell.leftover_dies(pid);
+    assert_eq!(
+        shell.checked.last(),
+        Some(&(pid, None)),
+        "a drain counts again"
+    );
+    assert_eq!(shell.state("worker"), State::Stopping);
+    shell.leftover_dies(pid);
+    assert_eq!(shell.state("worker"), State::Backoff);
+    assert!(!shell.timers.contains_key(&TimerKind::StopKill.id(0)));
+    assert_eq!(shell.started, vec!["worker"]);
+    shell.now += Duration::from_millis(100);
+    shell.send(Event::TimerFired {
+        timer: TimerKind::Restart.id(0),
+    });
+    assert_eq!(shell.started, vec!["worker", "worker"]);
+    assert!(!shell.spawned_over_leftovers);
+}
+
+#[test]
+fn an_empty_group_restarts_as_before() {
+    let mut shell = Shell::boot(&[("worker", WORKER)]);
+    let pid = shell.pid_of("worker").unwrap();
+    shell.exit("worker", ExitStatus::Code(1));
+    assert_eq!(shell.checked, vec![(pid, Some(Signal::TERM))]);
+    assert_eq!(shell.state("worker"), State::Backoff);
+}
+
+#[test]
+fn stop_kill_while_sweeping_kills_the_group() {
+    let mut shell = Shell::boot(&[("worker", WORKER)]);
+    let pid = shell.pid_of("worker").unwrap();
+    shell.groups.insert(pid, 1);
+    shell.exit("worker", ExitStatus::Code(1));
+    fire_stop_kill(&mut shell, 0);
+    assert!(shell.checked.contains(&(pid, Some(Signal::KILL))));
+    assert_eq!(shell.state("worker"), State::Backoff);
+    assert!(shell.groups.is_empty());
+}
+
+#[test]
+fn stop_mode_process_leaves_the_group_alone() {
+    let text = format!("{WORKER}\n[stop]\nmode = \"process\"");
+    let mut shell = Shell::boot(&[("worker", &text)]);
+    let pid = shell.pid_of("worker").unwrap();
+    shell.groups.insert(pid, 1);
+    shell.exit("worker", ExitStatus::Code(1));
+    assert!(shell.checked.is_empty());
+    assert_eq!(shell.state("worker"), State::Backoff);
+}
+
+#[test]
+fn requests_during_a_sweep_apply_once_the_group_is_empty() {
+    use crate::control::protocol::Request;
+    let stop = Request::Stop {
+        name: "worker".into(),
+    };
+    let restart = Request::Restart {
+        name: "worker".into(),
+    };
+    let start = Request::Start {
+        name: "worker".into(),
+    };
+    // (request, state once the group is empty, programs started in all)
+    let rows = [
+        (stop, State::Down, 1),
+        (restart, State::Running, 2),
+        (start, State::Running, 2),
+    ];
+    for (request, state, starts) in rows {
+        let mut shell = Shell::boot(&[("worker", WORKER)]);
+        let pid = shell.pid_of("worker").unwrap();
+        shell.groups.insert(pid, 1);
+        shell.exit("worker", ExitStatus::Code(1));
+        control(&mut shell, request);
+        assert_eq!(shell.started.len(), 1, "no second start while sweeping");
+        assert_eq!(shell.state("worker"), State::Stopping);
+        shell.leftover_dies(pid);
+        assert_eq!(shell.state("worker"), state);
+        assert_eq!(shell.started.len(), starts);
+    }
+}
+
+#[test]
+fn shutdown_waits_for_a_sweep_then_for_the_dependency() {
+    let mut shell = Shell::boot(&[
+        ("db", "command = \"db\""),
+        ("web", "command = \"web\"\nrequires = [\"db\"]"),
+    ]);
+    let web = shell.pid_of("web").unwrap();
+    let db = shell.pid_of("db").unwrap();
+    shell.groups.insert(web, 1);
+    shell.send(Event::Signal {
+        signal: Signal::TERM,
+        from_self: false,
+    });
+    shell.die_on_signals();
+    assert_eq!(shell.state("web"), State::Stopping, "its leftover lives on");
+    assert_eq!(
+        shell.checked,
+        vec![(web, None)],
+        "the stop signalled it already"
+    );
+    assert!(
+        !shell.signalled.iter().any(|(t, _)| *t == Target::Group(db)),
+        "db waits for web's whole group"
+    );
+    shell.leftover_dies(web);
+    assert!(shell.signalled.contains(&(Target::Group(db), Signal::TERM)));
+    assert_eq!(shell.exit, None);
+    shell.die_on_signals();
+    assert_eq!(shell.exit, Some(0));
+}
+
+#[test]
+fn shutdown_ends_once_the_last_sweep_does() {
+    let mut shell = Shell::boot(&[("worker", WORKER)]);
+    let pid = shell.pid_of("worker").unwrap();
+    shell.groups.insert(pid, 1);
+    shell.exit("worker", ExitStatus::Code(1));
+    shell.send(Event::Signal {
+        signal: Signal::TERM,
+        from_self: false,
+    });
+    assert_eq!(shell.exit, None);
+    // The drain that reaped the last leftover came before the check that found the group
+    // empty; no later drain is due, so the shutdown must not wait for one.
+    shell.leftover_dies(pid);
+    assert_eq!(shell.exit, Some(0));
+}
+
+#[test]
+fn a_reload_during_a_sweep_restarts_with_the_new_definition_once_it_is_over() {
+    let mut shell = Shell::boot(&[("worker", WORKER)]);
+    let pid = shell.pid_of("worker").unwrap();
+    shell.groups.insert(pid, 1);
+    shell.exit("worker", ExitStatus::Code(1));
+    let changed = format!("description = \"changed\"\n{WORKER}");
+    shell.send(Event::UnitsLoaded(Box::new(units(&[("worker", &changed)]))));
+    assert_eq!(shell.started.len(), 1, "no second start while sweeping");
+    shell.leftover_dies(pid);
+    assert_eq!(
+        shell.state("worker"),
+        State::Running,
+        "at once, not after a backoff"
+    );
+    let service = shell.supervisor.service("worker").unwrap();
+    assert_eq!(service.unit.description.as_deref(), Some("changed"));
 }

@@ -3,6 +3,7 @@
 mod credentials;
 mod dependencies;
 mod fallbacks;
+mod leftovers;
 mod loading;
 mod main_service;
 mod reload;
