@@ -23,6 +23,8 @@ pub mod health;
 pub mod init;
 pub mod logging;
 pub mod mode;
+pub mod probe_target;
+pub mod probes;
 pub mod process_spec;
 pub mod reference;
 pub mod run;

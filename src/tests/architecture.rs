@@ -22,6 +22,7 @@ const PURE: &[&str] = &[
     "src/process_spec.rs",
     "src/envfile.rs",
     "src/timers.rs",
+    "src/probe_target.rs",
 ];
 
 const FORBIDDEN: &[&str] = &["nix::", "libc::", "mio::", "std::process", "Instant::now"];

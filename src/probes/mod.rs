@@ -1,0 +1,301 @@
+//! Tcp and http probes in flight, as non-blocking sockets in PID 1's mio loop (DESIGN.md
+//! §4.1, §4.2): `start` connects and registers the socket under a token of the caller's
+//! range, `handle` drives it on readiness, `expire` fails the ones past their deadline, and
+//! each finished probe leaves as a [`ProbeResult`] for the caller to turn into an event.
+//! What a result means for a service (ready, healthy, degraded) is the core's business,
+//! not this module's; so is when to probe again.
+//!
+//! It never blocks, panics or leaks: at most `capacity` probes and one per caller id are in
+//! flight, each with a deadline; every probe that finishes, fails, expires or is cancelled
+//! is deregistered and its socket closed at once. A server that accepts and never answers
+//! is bounded by the timeout; one that sends an endless body by the 8 KiB head buffer.
+//!
+//! Readiness is edge-triggered and may be spurious, so `handle` always goes as far as the
+//! socket allows and treats "not connected yet" as "wait": a stale event for a reused token
+//! is harmless.
+
+mod http;
+mod tcp;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use crate::probe_target::ProbeTarget;
+use crate::unit::format_duration;
+use http::HttpExchange;
+use tcp::Connection;
+
+/// A probe's timeout is capped so its deadline can always be computed.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// One finished probe: `Ok` with its latency (start to success), or `Err` with the reason
+/// (`connection refused`, `HTTP 503`, `timed out after 2s`, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeResult {
+    pub id: u64,
+    pub outcome: Result<Duration, String>,
+}
+
+/// A probe that failed before it was in flight (no connect possible, no room): the caller
+/// turns it into a result at once, as it would a finished probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeFailure {
+    pub id: u64,
+    pub reason: String,
+}
+
+impl From<ProbeFailure> for ProbeResult {
+    fn from(failure: ProbeFailure) -> ProbeResult {
+        ProbeResult {
+            id: failure.id,
+            outcome: Err(failure.reason),
+        }
+    }
+}
+
+/// What a probe's exchange came to after a readiness event.
+enum Progress {
+    Pending,
+    Finished(Result<(), String>),
+}
+
+struct Probe {
+    id: u64,
+    stream: TcpStream,
+    started: Instant,
+    deadline: Instant,
+    timeout: Duration,
+    is_connected: bool,
+    /// `None` for a tcp probe, which is over once connected.
+    exchange: Option<HttpExchange>,
+}
+
+impl Probe {
+    fn advance(&mut self) -> Progress {
+        if !self.is_connected {
+            match tcp::connection_state(&self.stream) {
+                Connection::Pending => return Progress::Pending,
+                Connection::Failed(reason) => return Progress::Finished(Err(reason)),
+                Connection::Established => self.is_connected = true,
+            }
+        }
+        match &mut self.exchange {
+            None => Progress::Finished(Ok(())),
+            Some(exchange) => exchange.advance(&mut self.stream),
+        }
+    }
+}
+
+pub struct Probes {
+    first_token: usize,
+    capacity: usize,
+    slots: Vec<Option<Probe>>,
+    free_slots: Vec<usize>,
+    slot_by_id: HashMap<u64, usize>,
+}
+
+impl Probes {
+    /// Probes use the tokens `first_token .. first_token + capacity`, one per probe in
+    /// flight; a range that would overflow is shortened.
+    pub fn new(first_token: usize, capacity: usize) -> Probes {
+        Probes {
+            first_token,
+            capacity: capacity.min(usize::MAX - first_token),
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            slot_by_id: HashMap::new(),
+        }
+    }
+
+    /// Whether `token` is in this module's range (a probe in flight or not).
+    pub fn owns(&self, token: Token) -> bool {
+        self.slot_of(token).is_some()
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.slot_by_id.len()
+    }
+
+    /// Starts a non-blocking connect to `target`. At most one probe per `id` is in flight:
+    /// a probe already in flight for `id` is cancelled first, silently. A failure that
+    /// needs no waiting (no route, no free token) is returned at once; every later outcome
+    /// arrives through `handle` or `expire`.
+    pub fn start(
+        &mut self,
+        id: u64,
+        target: &ProbeTarget,
+        timeout: Duration,
+        now: Instant,
+        registry: &Registry,
+    ) -> Result<(), ProbeFailure> {
+        self.cancel(id, registry);
+        let failure = |reason: String| ProbeFailure { id, reason };
+        let Some(slot) = self.allocate_slot() else {
+            return Err(failure(format!(
+                "too many probes in flight (the limit is {})",
+                self.capacity
+            )));
+        };
+        let token = Token(self.first_token + slot);
+        let probe = match connect(id, target, timeout, now, token, registry) {
+            Ok(probe) => probe,
+            Err(reason) => {
+                self.free_slots.push(slot);
+                return Err(failure(reason));
+            }
+        };
+        if let Some(entry) = self.slots.get_mut(slot) {
+            *entry = Some(probe);
+            self.slot_by_id.insert(id, slot);
+        }
+        Ok(())
+    }
+
+    /// Drives the probe behind `token` after a readiness event; a finished probe's result
+    /// goes to `out`. A probe handled at or after its deadline has timed out, whatever it
+    /// got, so the outcome does not depend on whether `expire` ran first.
+    pub fn handle(
+        &mut self,
+        token: Token,
+        now: Instant,
+        registry: &Registry,
+        out: &mut Vec<ProbeResult>,
+    ) {
+        let Some(slot) = self.slot_of(token) else {
+            return;
+        };
+        let Some(probe) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        if now >= probe.deadline {
+            let reason = timed_out(probe.timeout);
+            self.finish(slot, Err(reason), registry, out);
+            return;
+        }
+        if let Progress::Finished(outcome) = probe.advance() {
+            let latency = now.saturating_duration_since(probe.started);
+            self.finish(slot, outcome.map(|()| latency), registry, out);
+        }
+    }
+
+    /// Fails every probe whose deadline has come with `timed out after …`.
+    pub fn expire(&mut self, now: Instant, registry: &Registry, out: &mut Vec<ProbeResult>) {
+        let mut due: Vec<(Instant, usize, Duration)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, probe)| probe.as_ref().map(|probe| (slot, probe)))
+            .filter(|(_, probe)| probe.deadline <= now)
+            .map(|(slot, probe)| (probe.deadline, slot, probe.timeout))
+            .collect();
+        due.sort();
+        for (_, slot, timeout) in due {
+            self.finish(slot, Err(timed_out(timeout)), registry, out);
+        }
+    }
+
+    /// The earliest deadline of a probe in flight, for the loop's poll timeout.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|probe| probe.deadline)
+            .min()
+    }
+
+    /// Drops the probe in flight for `id`, if any, without a result (its service stopped).
+    pub fn cancel(&mut self, id: u64, registry: &Registry) {
+        if let Some(slot) = self.slot_by_id.remove(&id) {
+            self.release(slot, registry);
+        }
+    }
+
+    fn finish(
+        &mut self,
+        slot: usize,
+        outcome: Result<Duration, String>,
+        registry: &Registry,
+        out: &mut Vec<ProbeResult>,
+    ) {
+        if let Some(id) = self.release(slot, registry) {
+            self.slot_by_id.remove(&id);
+            out.push(ProbeResult { id, outcome });
+        }
+    }
+
+    /// Deregisters and closes the probe in `slot`; returns its id.
+    fn release(&mut self, slot: usize, registry: &Registry) -> Option<u64> {
+        let mut probe = self.slots.get_mut(slot).and_then(Option::take)?;
+        // Closing would remove it from epoll too; deregistering first keeps mio's view and
+        // the kernel's the same.
+        let _ = registry.deregister(&mut probe.stream);
+        self.free_slots.push(slot);
+        Some(probe.id)
+    }
+
+    fn allocate_slot(&mut self) -> Option<usize> {
+        if let Some(slot) = self.free_slots.pop() {
+            return Some(slot);
+        }
+        if self.slots.len() >= self.capacity {
+            return None;
+        }
+        self.slots.push(None);
+        Some(self.slots.len() - 1)
+    }
+
+    fn slot_of(&self, token: Token) -> Option<usize> {
+        token
+            .0
+            .checked_sub(self.first_token)
+            .filter(|&slot| slot < self.capacity)
+    }
+}
+
+/// A connected-or-connecting probe registered under `token`, or why there is none.
+fn connect(
+    id: u64,
+    target: &ProbeTarget,
+    timeout: Duration,
+    now: Instant,
+    token: Token,
+    registry: &Registry,
+) -> Result<Probe, String> {
+    let mut stream = TcpStream::connect(target.address())
+        .map_err(|error| tcp::describe_error("connect", &error))?;
+    let (interest, exchange) = match target {
+        ProbeTarget::Tcp(_) => (Interest::WRITABLE, None),
+        ProbeTarget::Http(http) => (
+            Interest::READABLE | Interest::WRITABLE,
+            Some(HttpExchange::new(http)),
+        ),
+    };
+    registry
+        .register(&mut stream, token, interest)
+        .map_err(|error| {
+            format!(
+                "registering the probe's socket: {}",
+                crate::sys::io_error_text(&error)
+            )
+        })?;
+    let timeout = timeout.min(MAX_TIMEOUT);
+    Ok(Probe {
+        id,
+        stream,
+        started: now,
+        deadline: now.checked_add(timeout).unwrap_or(now),
+        timeout,
+        is_connected: false,
+        exchange,
+    })
+}
+
+fn timed_out(timeout: Duration) -> String {
+    format!("timed out after {}", format_duration(timeout))
+}
+
+#[cfg(test)]
+mod tests;
