@@ -22,6 +22,7 @@ pub mod exit_status;
 pub mod init;
 pub mod logging;
 pub mod mode;
+pub mod notify;
 pub mod process_spec;
 pub mod reference;
 pub mod run;
