@@ -5,6 +5,7 @@
 pub mod credentials;
 pub mod degraded;
 pub mod environment;
+pub mod notify_socket;
 pub mod pipes;
 pub mod process;
 pub mod reap;
