@@ -23,6 +23,7 @@ pub mod health;
 pub mod init;
 pub mod logging;
 pub mod mode;
+pub mod notify;
 pub mod probe_target;
 pub mod probes;
 pub mod process_spec;

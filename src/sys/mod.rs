@@ -1,10 +1,11 @@
 //! The only place Phoenix talks to the kernel: signals, fork/exec, credentials, reaping,
-//! kill and prctl. Everything above this boundary works on Phoenix's own types (`Signal`,
-//! `ExitStatus`, `ProcessSpec`) and never sees an errno it did not ask for.
+//! kill, prctl and the notify socket. Everything above this boundary works on Phoenix's own
+//! types (`Signal`, `ExitStatus`, `ProcessSpec`) and never sees an errno it did not ask for.
 
 pub mod credentials;
 pub mod degraded;
 pub mod environment;
+pub mod notify_socket;
 pub mod pipes;
 pub mod process;
 pub mod reap;

@@ -23,9 +23,18 @@ const PURE: &[&str] = &[
     "src/envfile.rs",
     "src/timers.rs",
     "src/probe_target.rs",
+    "src/notify.rs",
 ];
 
-const FORBIDDEN: &[&str] = &["nix::", "libc::", "mio::", "std::process", "Instant::now"];
+const FORBIDDEN: &[&str] = &[
+    "nix::",
+    "libc::",
+    "mio::",
+    "std::process",
+    "std::net",
+    "Instant::now",
+    "SystemTime::now",
+];
 
 fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {
     if path.is_dir() {

@@ -1,0 +1,325 @@
+//! The notify socket (DESIGN.md §4.1): an `AF_UNIX` datagram socket that services reach
+//! through `NOTIFY_SOCKET`, read without ever blocking, every datagram stamped by the kernel
+//! with its sender's pid and uid (`SO_PASSCRED`). It owns the socket file and the reading;
+//! it does not parse datagrams (`crate::notify` does) and does not decide whom to believe:
+//! the caller checks each sender with [`sender_belongs_to`] before acting on its words.
+//!
+//! The caller chooses the path, one socket per service (`<runtime-dir>/notify/NAME.sock`),
+//! so the socket a datagram arrives on names its service and a sender can only speak for
+//! the service whose socket it was given.
+//!
+//! Permissions: the socket file is mode 0666, in a directory created 0755. A service may run
+//! as any user (a unit's `user`) and sending needs write permission on the file and search
+//! permission on every directory above it, so anything stricter would need a chown per
+//! service user — and would still fail for services that change user after start-up. As
+//! with systemd's own `/run/systemd/notify` (0777 in a 0755 directory), the file mode is
+//! not what keeps strangers out: the credentials are. The kernel fills them in itself and
+//! lets no unprivileged sender claim another pid or uid, so a stranger's datagram is read
+//! and dropped. An existing directory keeps its owner's mode; one that is not searchable by
+//! a service's user (a 0700 runtime directory) makes the socket unreachable for it.
+//!
+//! Reading is bounded (a flood cannot starve the loop) and total: EINTR is retried, an
+//! oversized or credential-less datagram is dropped, any other error ends the reading and
+//! is logged once until a read succeeds again.
+
+use std::cell::Cell;
+use std::fs;
+use std::io::{self, ErrorKind, IoSliceMut};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::sys::socket::{
+    self, AddressFamily, ControlMessageOwned, MsgFlags, RecvMsg, SockFlag, SockType, UnixAddr,
+    UnixCredentials, sockopt,
+};
+
+use crate::core::Pid;
+use crate::notify::MAX_DATAGRAM;
+
+/// The socket file's mode: writable by every user, so that any service can send.
+const SOCKET_MODE: u32 = 0o666;
+
+/// The mode of a directory created for the socket: searchable by every user.
+const DIRECTORY_MODE: u32 = 0o755;
+
+/// Linux's limit on descriptors in one message (`SCM_MAX_FD`). Room for that many keeps
+/// the control data from ever being truncated, so every passed descriptor is seen and
+/// closed rather than leaked.
+const MAX_PASSED_DESCRIPTORS: usize = 253;
+
+/// One datagram and who sent it, as the kernel stamped it.
+#[derive(Debug)]
+pub struct Datagram {
+    /// The sending process, in Phoenix's pid namespace (0 when it lives in a namespace
+    /// Phoenix cannot see).
+    pub sender_pid: Pid,
+    pub sender_uid: u32,
+    pub bytes: Vec<u8>,
+    /// Descriptors sent along (`FDSTORE=1`, or the pipe of `systemd-notify`'s `BARRIER=1`),
+    /// closed when the datagram is dropped. Closing the barrier pipe is what lets a waiting
+    /// `systemd-notify` exit, so drop the datagrams after checking their senders: until
+    /// then the sender is alive and [`sender_belongs_to`] can still place it.
+    pub descriptors: Vec<OwnedFd>,
+}
+
+/// Why [`NotifySocket::receive_all`] stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Nothing is left to read (or reading failed): wait for the next readiness event.
+    Drained,
+    /// The budget ran out with datagrams possibly still queued. Readiness is
+    /// edge-triggered, so the caller must come back (re-register, or read again later in
+    /// the same wake-up) or they wait for the next datagram.
+    BudgetSpent,
+}
+
+pub struct NotifySocket {
+    path: PathBuf,
+    /// The socket file we created, so that drop never removes a successor's.
+    inode: (u64, u64),
+    socket: OwnedFd,
+    /// The error last logged, so that a persisting one is logged once.
+    last_error: Cell<Option<Errno>>,
+}
+
+impl NotifySocket {
+    /// Binds a non-blocking, close-on-exec datagram socket at `path` with `SO_PASSCRED`,
+    /// creating its directory (0755) if missing and replacing a stale socket file.
+    pub fn bind(path: &Path) -> io::Result<NotifySocket> {
+        let context = |what: &str, error: io::Error| {
+            io::Error::new(
+                error.kind(),
+                format!("notify socket {}: {what}: {error}", path.display()),
+            )
+        };
+        prepare_directory(path).map_err(|error| context("creating its directory", error))?;
+        remove_stale_socket(path).map_err(|error| context("replacing it", error))?;
+        let socket = bind_datagram(path).map_err(|error| context("binding", error))?;
+        let metadata = fs::symlink_metadata(path).map_err(|error| context("stat", error))?;
+        Ok(NotifySocket {
+            path: path.to_path_buf(),
+            inode: (metadata.dev(), metadata.ino()),
+            socket,
+            last_error: Cell::new(None),
+        })
+    }
+
+    /// The descriptor to register for readable events (`mio::unix::SourceFd`).
+    pub fn raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads queued datagrams into `out` until none is left or `budget` datagrams were read
+    /// (dropped ones count too, so a flood of junk is bounded like any other).
+    pub fn receive_all(&self, out: &mut Vec<Datagram>, budget: usize) -> Reading {
+        let mut buffer = [0u8; MAX_DATAGRAM + 1];
+        let mut control = nix::cmsg_space!(libc::ucred, [RawFd; MAX_PASSED_DESCRIPTORS]);
+        for _ in 0..budget {
+            match self.receive_one(&mut buffer, &mut control) {
+                Ok(Some(datagram)) => out.push(datagram),
+                Ok(None) => {}
+                Err(Errno::EAGAIN) => return Reading::Drained,
+                Err(errno) => {
+                    if self.last_error.replace(Some(errno)) != Some(errno) {
+                        log::warn!("notify socket {}: reading: {errno}", self.path.display());
+                    }
+                    return Reading::Drained;
+                }
+            }
+        }
+        Reading::BudgetSpent
+    }
+
+    /// One datagram; `None` when it was read and dropped.
+    fn receive_one(
+        &self,
+        buffer: &mut [u8],
+        control: &mut [u8],
+    ) -> Result<Option<Datagram>, Errno> {
+        // MSG_TRUNC makes the length the datagram's own, however much of it fit.
+        let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_TRUNC;
+        let mut iov = [IoSliceMut::new(buffer)];
+        let message = loop {
+            match socket::recvmsg::<()>(self.raw_fd(), &mut iov, Some(&mut *control), flags) {
+                Err(Errno::EINTR) => continue,
+                result => break result?,
+            }
+        };
+        self.last_error.set(None);
+        let length = message.bytes;
+        let truncated = message.flags.contains(MsgFlags::MSG_TRUNC);
+        let (credentials, descriptors) = control_data(&message);
+        let Some(credentials) = credentials else {
+            log::debug!(
+                "notify socket {}: datagram without credentials (or with cut control data) dropped",
+                self.path.display()
+            );
+            return Ok(None);
+        };
+        if length > MAX_DATAGRAM || truncated {
+            log::debug!(
+                "notify socket {}: {length}-byte datagram from pid {} dropped (at most {MAX_DATAGRAM})",
+                self.path.display(),
+                credentials.pid()
+            );
+            return Ok(None);
+        }
+        let bytes = buffer.get(..length).map(<[u8]>::to_vec).unwrap_or_default();
+        Ok(Some(Datagram {
+            sender_pid: credentials.pid(),
+            sender_uid: credentials.uid(),
+            bytes,
+            descriptors,
+        }))
+    }
+}
+
+/// The credentials and the descriptors that came with a message. Control data is never cut
+/// short with room for `SCM_MAX_FD` descriptors; were it anyway, nix would not walk it and
+/// the descriptors that fit could not be found to be closed.
+fn control_data(message: &RecvMsg<'_, '_, ()>) -> (Option<UnixCredentials>, Vec<OwnedFd>) {
+    let mut credentials = None;
+    let mut descriptors = Vec::new();
+    for control_message in message.cmsgs().into_iter().flatten() {
+        match control_message {
+            ControlMessageOwned::ScmCredentials(found) => credentials = Some(found),
+            ControlMessageOwned::ScmRights(fds) => {
+                for fd in fds {
+                    // SAFETY: the kernel has just installed this descriptor in our table
+                    // for this message; nothing else refers to it.
+                    descriptors.push(unsafe { OwnedFd::from_raw_fd(fd) });
+                }
+            }
+            _ => {}
+        }
+    }
+    (credentials, descriptors)
+}
+
+impl Drop for NotifySocket {
+    /// Removes the socket file, if it is still the one we bound.
+    fn drop(&mut self) {
+        let is_ours = fs::symlink_metadata(&self.path)
+            .is_ok_and(|metadata| (metadata.dev(), metadata.ino()) == self.inode);
+        if is_ours {
+            if let Err(error) = fs::remove_file(&self.path) {
+                log::warn!("notify socket {}: removing: {error}", self.path.display());
+            }
+        }
+    }
+}
+
+/// Whether `sender_pid` is in the process group or the session led by `group` (a service
+/// leads its own session, so both equal its first pid), read from `/proc/PID/stat` now.
+///
+/// The credentials name the sender as it was when it sent; this asks about it as it is, so
+/// ask before dropping the datagrams. A sender that exited but is not reaped yet still
+/// counts (a zombie keeps its group); a reaped one cannot be placed and does not. Hence:
+/// - `systemd-notify` waits (by default) until its `BARRIER=1` datagram is dropped, so it
+///   is alive while its datagrams are held; as root it even claims its parent's pid.
+/// - A sender that does not wait (`--no-block`, `sd_notify` just before exit) is placed
+///   only if the read comes before its parent reaps it. Read the notify sockets before
+///   draining `waitpid` in a wake-up: an orphaned sender's parent is Phoenix itself.
+/// - A process that left the service's session (a daemon's `setsid`) is not placed.
+pub fn sender_belongs_to(sender_pid: Pid, group: Pid) -> bool {
+    if sender_pid <= 0 || group <= 0 {
+        return false;
+    }
+    fs::read_to_string(format!("/proc/{sender_pid}/stat"))
+        .ok()
+        .and_then(|stat| group_and_session(&stat))
+        .is_some_and(|(process_group, session)| process_group == group || session == group)
+}
+
+/// Fields 5 and 6 of a `/proc/PID/stat` line; the command name may contain spaces and
+/// parentheses, so parse after the last ')'.
+fn group_and_session(stat: &str) -> Option<(Pid, Pid)> {
+    let after_name = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = after_name.split_whitespace().skip(2);
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+}
+
+fn prepare_directory(path: &Path) -> io::Result<()> {
+    let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    match fs::metadata(directory) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == ErrorKind::NotFound => {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(DIRECTORY_MODE)
+                .create(directory)?;
+            // The umask may have taken bits away: set the mode exactly.
+            fs::set_permissions(directory, fs::Permissions::from_mode(DIRECTORY_MODE))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// A socket file nobody is bound to any more is removed; a live one, or anything that is
+/// not a socket, is left alone and reported.
+fn remove_stale_socket(path: &Path) -> io::Result<()> {
+    let metadata = match fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    if !metadata.file_type().is_socket() {
+        return Err(io::Error::new(
+            ErrorKind::AlreadyExists,
+            "exists and is not a socket; not removing it",
+        ));
+    }
+    if is_bound(path) {
+        return Err(io::Error::new(
+            ErrorKind::AddrInUse,
+            "another process is bound to it",
+        ));
+    }
+    fs::remove_file(path)
+}
+
+/// Whether a datagram socket is bound at `path`: connecting to a stale file is refused.
+fn is_bound(path: &Path) -> bool {
+    let Ok(address) = UnixAddr::new(path) else {
+        return false;
+    };
+    let Ok(probe) = socket::socket(
+        AddressFamily::Unix,
+        SockType::Datagram,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    ) else {
+        return false;
+    };
+    socket::connect(probe.as_raw_fd(), &address).is_ok()
+}
+
+fn bind_datagram(path: &Path) -> io::Result<OwnedFd> {
+    let socket = socket::socket(
+        AddressFamily::Unix,
+        SockType::Datagram,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    // Before bind, so that no datagram ever arrives without credentials.
+    socket::setsockopt(&socket, sockopt::PassCred, &true)?;
+    socket::bind(socket.as_raw_fd(), &UnixAddr::new(path)?)?;
+    // A socket file's mode cannot be set through its descriptor; until this chmod it is
+    // the umask's, never more open than 0666 wants.
+    if let Err(error) = fs::set_permissions(path, fs::Permissions::from_mode(SOCKET_MODE)) {
+        let _ = fs::remove_file(path);
+        return Err(error);
+    }
+    Ok(socket)
+}
+
+#[cfg(test)]
+mod tests;
