@@ -4,7 +4,7 @@
 //! must never block on DNS, so a host is an IP literal or `localhost` (taken as 127.0.0.1,
 //! as `/etc/hosts` has it everywhere), and anything else is an error that says so.
 //!
-//! `core::net` is `std::net`'s types without its sockets: parsing an address is pure.
+//! `core::net` holds the address types without the sockets: parsing an address is pure.
 
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -2,6 +2,7 @@
 //! small value types units are written in (durations, signals). Pure: no system calls
 //! beyond reading the services directory; nothing here runs, signals or waits.
 
+pub mod checks;
 #[cfg(test)]
 #[path = "tests/docs.rs"]
 mod docs_tests;
@@ -16,6 +17,7 @@ pub mod settings;
 pub mod signal;
 pub mod value;
 
+pub use checks::{HealthConfig, OnUnhealthy, Probe, ReadyCheck, ReadyConfig, WatchdogConfig};
 pub use duration::{ParseDurationError, format_duration, parse_duration};
 pub use error::UnitError;
 pub use graph::{Cycle, find_cycles, start_order};

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::checks::{HealthConfig, ReadyConfig, WatchdogConfig};
 use super::signal::Signal;
 
 /// One service, read from `NAME.toml` or from an s6-style directory `NAME/`.
@@ -35,6 +36,11 @@ pub struct Unit {
     pub environment_files: Vec<EnvironmentFile>,
     pub restart: RestartConfig,
     pub stop: StopConfig,
+    pub ready: ReadyConfig,
+    pub health: Option<HealthConfig>,
+    pub watchdog: Option<WatchdogConfig>,
+    /// Removed before each start when they name a dead pid or an unheld lock.
+    pub stale_files: Vec<PathBuf>,
     /// Only for s6-style directories.
     pub s6: Option<S6Extras>,
 }
@@ -63,6 +69,10 @@ impl Unit {
             environment_files: Vec::new(),
             restart: RestartConfig::defaults(Kind::Daemon, false),
             stop: StopConfig::default(),
+            ready: ReadyConfig::default(),
+            health: None,
+            watchdog: None,
+            stale_files: Vec::new(),
             s6: None,
         }
     }

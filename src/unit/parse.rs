@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::checks::{
+    RawHealth, RawReady, RawWatchdog, ReadyCheck, Source, health_config, ready_config, stale_files,
+    watchdog_config,
+};
 use super::error::UnitError;
 use super::model::{Kind, OnExhausted, RestartConfig, RestartPolicy, StopConfig, StopMode, Unit};
 use super::value::{
@@ -44,6 +48,12 @@ pub struct RawUnit {
     pub restart: RawRestart,
     #[serde(default)]
     pub stop: RawStop,
+    #[serde(default)]
+    pub ready: RawReady,
+    pub health: Option<RawHealth>,
+    pub watchdog: Option<RawWatchdog>,
+    #[serde(default)]
+    pub stale_files: Vec<Spanned<PathBuf>>,
 }
 
 /// The `[restart]` table, exactly as written.
@@ -143,6 +153,17 @@ pub fn build_unit(
         .flatten()
         .map(|dependency| site(file, text, dependency.span(), &dependency.get_ref().0))
         .collect();
+    let source_text = Source { file, text };
+    let ready = ready_config(&source_text, raw.ready, ReadyCheck::None)?;
+    let health = raw
+        .health
+        .map(|health| health_config(&source_text, health))
+        .transpose()?;
+    let watchdog = raw
+        .watchdog
+        .map(|watchdog| watchdog_config(&source_text, watchdog))
+        .transpose()?;
+    let stale_files = stale_files(&source_text, raw.stale_files)?;
     let unit = Unit {
         name: name.to_string(),
         source: source.to_path_buf(),
@@ -171,6 +192,10 @@ pub fn build_unit(
             .collect(),
         restart: restart_config(raw.restart, kind, main || critical),
         stop: stop_config(raw.stop),
+        ready,
+        health,
+        watchdog,
+        stale_files,
         s6: None,
     };
     Ok(ParsedUnit { unit, sites })

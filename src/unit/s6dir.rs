@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::checks::ReadyCheck;
 use super::error::UnitError;
 use super::model::{Command, S6Extras};
 use super::parse::{ParsedUnit, RawUnit, build_unit, parse_raw};
@@ -85,7 +86,12 @@ fn read_one(name: &str, dir: &Path, warnings: &mut Vec<String>) -> Result<Parsed
     }
     apply_stop_files(name, &dir, &toml_path, &text, &mut raw, warnings)?;
     let mut parsed = build_unit(name, &dir, &toml_path, &text, raw)?;
-    parsed.unit.s6 = Some(read_extras(name, &dir, warnings)?);
+    let extras = read_extras(name, &dir, warnings)?;
+    // s6's notification-fd is a readiness check, unless unit.toml chose another.
+    if let (Some(fd), ReadyCheck::None) = (extras.notification_fd, &parsed.unit.ready.check) {
+        parsed.unit.ready.check = ReadyCheck::Fd(fd);
+    }
+    parsed.unit.s6 = Some(extras);
     Ok(parsed)
 }
 

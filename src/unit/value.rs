@@ -15,7 +15,7 @@ use super::signal::Signal;
 
 /// Deserializes a `T`, then checks or converts it with `check`, whose error message
 /// becomes the deserializer's error at the value.
-fn checked<'de, D, T, U, F>(deserializer: D, check: F) -> Result<U, D::Error>
+pub(super) fn checked<'de, D, T, U, F>(deserializer: D, check: F) -> Result<U, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -121,6 +121,10 @@ fn parses_every_key() {
             timeout: Duration::from_secs(3),
             mode: StopMode::Process,
         },
+        ready: crate::unit::ReadyConfig::default(),
+        health: None,
+        watchdog: None,
+        stale_files: Vec::new(),
         s6: None,
     };
     assert_eq!(unit, expected);

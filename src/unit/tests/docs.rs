@@ -65,6 +65,24 @@ fn docs_list_exactly_the_stop_keys() {
 }
 
 #[test]
+fn docs_list_exactly_the_ready_health_and_watchdog_keys() {
+    for (heading, table) in [
+        ("`[ready]`", "[ready]\nnot-a-key = 1\n"),
+        ("`[health]`", "[health]\ncheck = \"tcp\"\nnot-a-key = 1\n"),
+        (
+            "`[watchdog]`",
+            "[watchdog]\ntimeout = \"1s\"\nnot-a-key = 1\n",
+        ),
+    ] {
+        assert_eq!(
+            documented_keys(heading),
+            unit_table_keys(&format!("command = \"x\"\n{table}")),
+            "{heading}"
+        );
+    }
+}
+
+#[test]
 fn docs_list_exactly_the_s6_files() {
     let honoured: BTreeSet<String> = S6_FILES.iter().map(|f| f.to_string()).collect();
     assert_eq!(documented_keys("s6 service directory files"), honoured);
