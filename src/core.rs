@@ -2,10 +2,14 @@
 //! an [`Event`], every decision leaves as an [`Action`]. A core is a deterministic function
 //! of its state, the event and the time it is given; it never performs I/O or reads a clock.
 
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::control::protocol::{Reply, Request};
 use crate::exit_status::ExitStatus;
+use crate::health::ProbeOutcome;
+use crate::notify::NotifyMessage;
+use crate::probe_target::ProbeTarget;
 use crate::process_spec::ProcessSpec;
 use crate::service::Transition;
 use crate::service::record::ServiceRecord;
@@ -22,6 +26,9 @@ pub type ClientId = u64;
 
 /// Names a spawn request, so its result can be matched to the service that asked.
 pub type SpawnToken = u64;
+
+/// Names the service a probe or heartbeat check is for (its index).
+pub type ProbeId = u64;
 
 /// Names a process-group check, so its answer finds the service that asked.
 pub type CheckToken = u64;
@@ -87,6 +94,24 @@ pub enum Event {
     TimerFired {
         timer: TimerId,
     },
+    /// Messages from the program started by the spawn `token`: datagrams on its
+    /// `NOTIFY_SOCKET` from one of its processes, or `Ready` for a line on its readiness
+    /// descriptor.
+    Notified {
+        token: SpawnToken,
+        messages: Vec<NotifyMessage>,
+    },
+    /// A tcp or http probe (`Action::StartProbe`) ended.
+    ProbeFinished {
+        probe: ProbeId,
+        outcome: ProbeOutcome,
+    },
+    /// The answer to `Action::CheckHeartbeat`: how long ago the file was last modified,
+    /// or why that could not be told.
+    HeartbeatChecked {
+        probe: ProbeId,
+        age: Result<Duration, String>,
+    },
     /// The services directory was read again (after `Action::LoadUnits`).
     UnitsLoaded(Box<LoadReport>),
     /// A request from the control socket.
@@ -126,6 +151,22 @@ pub enum Action {
         token: CheckToken,
         pgid: Pid,
         signal: Option<Signal>,
+    },
+    /// Connect to `target` (and, for http, GET it) without blocking; the outcome comes
+    /// back as `ProbeFinished`. A second probe with the same id replaces the first.
+    StartProbe {
+        probe: ProbeId,
+        target: ProbeTarget,
+        timeout: Duration,
+    },
+    /// Forget an in-flight probe: no `ProbeFinished` will come for it.
+    CancelProbe {
+        probe: ProbeId,
+    },
+    /// Tell the age of a heartbeat file's mtime, as `HeartbeatChecked`.
+    CheckHeartbeat {
+        probe: ProbeId,
+        path: PathBuf,
     },
     ArmTimer {
         timer: TimerId,

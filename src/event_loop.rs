@@ -295,6 +295,10 @@ impl EventLoop {
                     members,
                 });
             }
+            // Performed by the probe, notify and heartbeat sources (being wired).
+            Action::StartProbe { .. }
+            | Action::CancelProbe { .. }
+            | Action::CheckHeartbeat { .. } => {}
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),

@@ -41,6 +41,17 @@ pub struct ProcessSpec {
     /// inherited (`nohup` stays in force), less what Phoenix itself changed. Otherwise
     /// (services) every disposition is the default and the mask is empty.
     pub inherit_signals: bool,
+    /// Give it `NOTIFY_SOCKET`: a datagram socket of this service's own, whose messages
+    /// from the service's processes come back as `Event::Notified` with the spawn's token.
+    pub notify_socket: bool,
+    /// s6's notification-fd: a pipe whose write end is this descriptor in the child; a
+    /// line written on it comes back as `Event::Notified` with `Ready`.
+    pub readiness_fd: Option<i32>,
+    /// `[watchdog]`: `WATCHDOG_USEC` is set to this, and `WATCHDOG_PID` to the child's pid.
+    pub watchdog_usec: Option<u64>,
+    /// Checked before the start: a pid file naming a dead process, or a lock file nobody
+    /// holds, is removed (logged, and recorded as an event of the service).
+    pub stale_files: Vec<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +77,10 @@ impl ProcessSpec {
             stdout_pipe: None,
             stdin_pipe: None,
             inherit_signals: false,
+            notify_socket: false,
+            readiness_fd: None,
+            watchdog_usec: None,
+            stale_files: Vec::new(),
         }
     }
 }

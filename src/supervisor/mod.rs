@@ -358,6 +358,10 @@ impl Core for Supervisor {
             Event::TimerFired { timer } => self.on_timer(timer, now),
             Event::UnitsLoaded(report) => self.reload(*report, now),
             Event::Control { client, request } => self.on_control(client, request, now),
+            // Readiness, probes and heartbeats reach the services here (being wired).
+            Event::Notified { .. }
+            | Event::ProbeFinished { .. }
+            | Event::HeartbeatChecked { .. } => Vec::new(),
         };
         actions.extend(self.escalate(now));
         actions.extend(self.settle(now));

@@ -138,7 +138,12 @@ impl Shell {
                 }
                 Action::Exit { code } => self.exit = Some(code),
                 Action::Reply { reply, .. } => self.replies.push(reply),
-                Action::LoadUnits | Action::SaveState(_) | Action::Record(_) => {}
+                Action::LoadUnits
+                | Action::SaveState(_)
+                | Action::Record(_)
+                | Action::StartProbe { .. }
+                | Action::CancelProbe { .. }
+                | Action::CheckHeartbeat { .. } => {}
             }
         }
     }
