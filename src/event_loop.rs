@@ -236,11 +236,16 @@ impl EventLoop {
 
     /// A transition: stamped with the wall clock, appended to the event log, streamed.
     fn record(&mut self, transition: Transition) {
+        let (from, to, kind) = match transition.health {
+            Some((from, to)) => (from.to_string(), to.to_string(), Some("health".to_string())),
+            None => (transition.from.to_string(), transition.to.to_string(), None),
+        };
         let record = EventRecord {
             time: format_rfc3339(SystemTime::now()),
             service: transition.service,
-            from: transition.from.to_string(),
-            to: transition.to.to_string(),
+            from,
+            to,
+            kind,
             reason: transition.reason,
             exit: transition.exit.map(|status| status.to_string()),
             restarts: transition.restarts,

@@ -224,6 +224,7 @@ mod tests {
             exit: Some("exit 1".into()),
             restarts: index,
             next_attempt_ms: Some(1000),
+            kind: None,
         }
     }
 

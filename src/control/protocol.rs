@@ -78,6 +78,12 @@ pub struct ServiceStatus {
     pub description: Option<String>,
     /// Only in a single-service status: the most recent deaths, oldest first.
     pub deaths: Option<Vec<DeathRecord>>,
+    /// "unknown", "healthy", "degraded", "unhealthy"; absent without `[health]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// The last `STATUS=` the service sent on its notify socket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_text: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +110,9 @@ pub struct EventRecord {
     pub exit: Option<String>,
     pub restarts: u32,
     pub next_attempt_ms: Option<u64>,
+    /// "health" when `from` and `to` are healths rather than states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -9,9 +9,10 @@ use super::protocol::{DeathRecord, ServiceStatus};
 /// Shown in place of a value the server left out.
 const ABSENT: &str = "—";
 
-const TABLE_HEADER: [&str; 8] = [
+const TABLE_HEADER: [&str; 9] = [
     "NAME",
     "STATE",
+    "HEALTH",
     "PID",
     "UPTIME",
     "RESTARTS",
@@ -47,6 +48,7 @@ pub fn render_status_table(services: &[ServiceStatus]) -> String {
         vec![
             service.name.clone(),
             service.state.clone(),
+            optional(service.health.clone()),
             optional(service.pid.map(|pid| pid.to_string())),
             optional(service.uptime_ms.map(millis)),
             service.restarts.to_string(),
@@ -69,6 +71,11 @@ pub fn render_service(service: &ServiceStatus) -> String {
         ("name", service.name.clone()),
         ("description", optional(service.description.clone())),
         ("state", service.state.clone()),
+        ("health", optional(service.health.clone())),
+        (
+            "status",
+            optional(service.status_text.as_deref().map(printable)),
+        ),
         ("pid", optional(service.pid.map(|pid| pid.to_string()))),
         ("uptime", optional(service.uptime_ms.map(millis))),
         ("restarts", service.restarts.to_string()),
@@ -141,6 +148,14 @@ fn render_columns(rows: &[Vec<String>], indent: &str) -> String {
     text
 }
 
+/// A service's own text (`STATUS=`) without the control characters that could rewrite
+/// the operator's terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 fn millis(ms: u64) -> String {
     format_short_duration(Duration::from_millis(ms))
 }
@@ -162,6 +177,8 @@ mod tests {
             last_exit: Some("exit 1".to_string()),
             failures_in_window: 2,
             description: Some("the web front end".to_string()),
+            health: Some("healthy".to_string()),
+            status_text: Some("serving\u{1b}[2J 3 clients".to_string()),
             ..service("web", "running")
         }
     }
@@ -208,10 +225,10 @@ mod tests {
         assert_eq!(
             table,
             "\
-NAME    STATE     PID   UPTIME  RESTARTS  LAST-EXIT          NEXT  CIRCUIT
-web     running   4242  2m5s    3         exit 1             —     closed
-worker  cooldown  —     —       12        killed by SIGKILL  3s    open
-db      down      —     —       0         —                  —     closed
+NAME    STATE     HEALTH   PID   UPTIME  RESTARTS  LAST-EXIT          NEXT  CIRCUIT
+web     running   healthy  4242  2m5s    3         exit 1             —     closed
+worker  cooldown  —        —     —       12        killed by SIGKILL  3s    open
+db      down      —        —     —       0         —                  —     closed
 "
         );
     }
@@ -220,7 +237,7 @@ db      down      —     —       0         —                  —     close
     fn empty_status_table_is_just_the_header() {
         assert_eq!(
             render_status_table(&[]),
-            "NAME  STATE  PID  UPTIME  RESTARTS  LAST-EXIT  NEXT  CIRCUIT\n"
+            "NAME  STATE  HEALTH  PID  UPTIME  RESTARTS  LAST-EXIT  NEXT  CIRCUIT\n"
         );
     }
 
@@ -251,6 +268,8 @@ db      down      —     —       0         —                  —     close
 name:         web
 description:  the web front end
 state:        running
+health:       healthy
+status:       serving?[2J 3 clients
 pid:          4242
 uptime:       2m5s
 restarts:     3
@@ -277,6 +296,8 @@ deaths (oldest first):
 name:         db
 description:  —
 state:        down
+health:       —
+status:       —
 pid:          —
 uptime:       —
 restarts:     0

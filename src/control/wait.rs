@@ -204,6 +204,7 @@ mod tests {
             exit: Some("exit 1".to_string()),
             restarts: 5,
             next_attempt_ms: None,
+            kind: None,
         }
     }
 

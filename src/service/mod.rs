@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod death;
+pub mod ids;
 pub mod record;
 mod restart;
 pub mod spec;
@@ -12,62 +13,29 @@ pub mod state;
 mod sweep;
 #[cfg(test)]
 mod tests;
+mod watch;
+#[cfg(test)]
+mod watch_tests;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::core::{Action, Pid, SpawnError, SpawnToken, Target, TimerId};
+use crate::core::{Action, Pid, SpawnError, Target, TimerId};
 use crate::exit_status::ExitStatus;
 use crate::unit::{Signal, StopMode, Unit};
 
 pub use budget::{Budget, Circuit};
 pub use death::{Death, Verdict};
+pub use ids::{
+    FIRST_SERVICE_TIMER, SpawnKind, TimerKind, decode_probe_id, decode_spawn_token, probe_id,
+    spawn_token,
+};
 pub use state::State;
 use sweep::Sweep;
 pub use sweep::{check_token, decode_check_token};
 
 /// How many deaths a service remembers for `status`.
 pub(super) const TALLY_LENGTH: usize = 32;
-
-/// What a service's timers are for; each service owns one timer of each kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimerKind {
-    Restart = 0,
-    StopKill = 1,
-    TrialReset = 2,
-    FinishKill = 3,
-}
-
-/// Timer ids below this are the supervisor's own.
-pub const FIRST_SERVICE_TIMER: TimerId = 16;
-
-impl TimerKind {
-    pub fn id(self, index: usize) -> TimerId {
-        FIRST_SERVICE_TIMER + index as TimerId * 4 + self as TimerId
-    }
-
-    /// The (service index, kind) a timer id belongs to.
-    pub fn decode(timer: TimerId) -> Option<(usize, TimerKind)> {
-        let offset = timer.checked_sub(FIRST_SERVICE_TIMER)?;
-        let kind = match offset % 4 {
-            0 => TimerKind::Restart,
-            1 => TimerKind::StopKill,
-            2 => TimerKind::TrialReset,
-            _ => TimerKind::FinishKill,
-        };
-        Some((usize::try_from(offset / 4).ok()?, kind))
-    }
-}
-
-/// Spawn tokens: the service's program or its `finish` script.
-pub fn spawn_token(index: usize, finish: bool) -> SpawnToken {
-    FIRST_SERVICE_TIMER + index as SpawnToken * 2 + SpawnToken::from(finish)
-}
-
-pub fn decode_spawn_token(token: SpawnToken) -> Option<(usize, bool)> {
-    let offset = token.checked_sub(FIRST_SERVICE_TIMER)?;
-    Some((usize::try_from(offset / 2).ok()?, offset % 2 == 1))
-}
 
 /// One state change, as the event log and `events --follow` show it.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +47,9 @@ pub struct Transition {
     pub exit: Option<ExitStatus>,
     pub restarts: u32,
     pub next_attempt: Option<Duration>,
+    /// A change of health (from, to) rather than of state; `from`/`to` then hold the
+    /// state it happened in.
+    pub health: Option<(crate::health::Health, crate::health::Health)>,
 }
 
 /// What a stop request wants afterwards.
@@ -87,6 +58,9 @@ pub enum AfterStop {
     Down,
     /// Start again, with this reason on the start transition.
     Restart(&'static str),
+    /// Judge the death as any other (a start timeout, unhealthy, hung: a failure that
+    /// goes through the budget).
+    Judge,
 }
 
 impl AfterStop {
@@ -138,6 +112,15 @@ pub struct Service {
     pub(super) sweep: Option<Sweep>,
     /// SIGKILL went to the program at the stop timeout.
     pub(super) killed: bool,
+    /// Readiness, health and watchdog of the current run.
+    pub watch: watch::Watch,
+    /// Phoenix stopped it for this reason (not ready, unhealthy, hung): its death is a
+    /// failure with it.
+    pub(super) failure_reason: Option<String>,
+    /// The current (or last) run became ready: only a run that did can have "run well".
+    pub(super) was_ready: bool,
+    /// Health changes not yet collected by the supervisor.
+    pub(super) health_changes: Vec<crate::health::HealthChange>,
 }
 
 impl Service {
@@ -169,6 +152,10 @@ impl Service {
             pending: None,
             sweep: None,
             killed: false,
+            watch: watch::Watch::default(),
+            failure_reason: None,
+            was_ready: false,
+            health_changes: Vec::new(),
         }
     }
 
@@ -213,7 +200,7 @@ impl Service {
                 timer: self.timer(TimerKind::Restart),
             },
             Action::Spawn {
-                token: spawn_token(self.index, false),
+                token: spawn_token(self.index, SpawnKind::Program),
                 spec: spec::process_spec(self),
             },
         ]
@@ -242,15 +229,16 @@ impl Service {
         self.last_pgid = pid;
         self.killed = false;
         self.started_at = Some(now);
-        self.set_state(State::Running, &format!("pid {pid}"));
+        self.was_ready = false;
+        let mut actions = self.await_ready(pid, now);
         if self.budget.is_trial() {
             let deadline = now + self.unit.restart.reset_after;
-            return vec![Action::ArmTimer {
+            actions.push(Action::ArmTimer {
                 timer: self.timer(TimerKind::TrialReset),
                 deadline,
-            }];
+            });
         }
-        Vec::new()
+        actions
     }
 
     pub fn on_spawn_failed(&mut self, error: &SpawnError, now: Instant) -> Vec<Action> {
@@ -312,6 +300,13 @@ impl Service {
                 }
                 None => Vec::new(),
             },
+            (
+                TimerKind::ReadyTimeout
+                | TimerKind::Probe
+                | TimerKind::ProbeKill
+                | TimerKind::Watchdog,
+                _,
+            ) => self.on_watch_timer(kind, now),
             _ => Vec::new(),
         }
     }
@@ -325,6 +320,18 @@ impl Service {
 
     /// Stops the service: its stop signal (+SIGCONT), SIGKILL at the stop timeout.
     pub fn stop(&mut self, intent: AfterStop, detail: &str, now: Instant) -> Vec<Action> {
+        self.stop_with(self.unit.stop.signal, intent, detail, now)
+    }
+
+    /// Stops the service with `signal` (a hung one gets the watchdog's), SIGKILL at the
+    /// stop timeout.
+    pub(super) fn stop_with(
+        &mut self,
+        signal: Signal,
+        intent: AfterStop,
+        detail: &str,
+        now: Instant,
+    ) -> Vec<Action> {
         let mut actions = vec![Action::CancelTimer {
             timer: self.timer(TimerKind::Restart),
         }];
@@ -337,10 +344,7 @@ impl Service {
                 self.stop_intent = Some(intent);
                 let target = self.stop_target(pid);
                 self.set_state(State::Stopping, detail);
-                actions.push(Action::Signal {
-                    target,
-                    signal: self.unit.stop.signal,
-                });
+                actions.push(Action::Signal { target, signal });
                 actions.push(Action::Signal {
                     target,
                     signal: Signal::CONT,
@@ -358,12 +362,12 @@ impl Service {
         actions
     }
 
-    /// The state changes since the last call, as records.
+    /// The state and health changes since the last call, as records.
     pub fn take_transitions(&mut self, now: Instant) -> Vec<Transition> {
         let next_attempt = self
             .next_attempt
             .map(|at| at.saturating_duration_since(now));
-        std::mem::take(&mut self.changes)
+        let mut transitions: Vec<Transition> = std::mem::take(&mut self.changes)
             .into_iter()
             .map(|(from, to, reason)| Transition {
                 service: self.unit.name.clone(),
@@ -373,8 +377,24 @@ impl Service {
                 exit: self.last_exit,
                 restarts: self.restarts,
                 next_attempt: if to == self.state { next_attempt } else { None },
+                health: None,
             })
-            .collect()
+            .collect();
+        transitions.extend(
+            std::mem::take(&mut self.health_changes)
+                .into_iter()
+                .map(|change| Transition {
+                    service: self.unit.name.clone(),
+                    from: self.state,
+                    to: self.state,
+                    reason: change.reason,
+                    exit: self.last_exit,
+                    restarts: self.restarts,
+                    next_attempt: None,
+                    health: Some((change.from, change.to)),
+                }),
+        );
+        transitions
     }
 
     /// A changed definition: a fresh budget and a closed circuit. A service waiting out a

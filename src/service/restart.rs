@@ -9,7 +9,7 @@ use crate::exit_status::ExitStatus;
 use crate::unit::{Kind, OnExhausted, RestartPolicy, StopMode, format_duration};
 
 use super::death::{self, Death, Verdict};
-use super::{AfterStop, Service, State, TALLY_LENGTH, TimerKind, spawn_token, spec};
+use super::{AfterStop, Service, SpawnKind, State, TALLY_LENGTH, TimerKind, spawn_token, spec};
 
 impl Service {
     /// The program exited (or was killed). In group mode the rest of its process group is
@@ -20,10 +20,16 @@ impl Service {
             .started_at
             .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
         self.started_at = None;
-        let death = death::classify(&self.unit, status, uptime, self.stop_intent.is_some(), now);
+        let mut death =
+            death::classify(&self.unit, status, uptime, self.stop_intent.is_some(), now);
+        if let Some(reason) = self.failure_reason.take() {
+            death.verdict = Verdict::Failure;
+            death.reason = reason;
+        }
         let mut actions = vec![Action::CancelTimer {
             timer: self.timer(TimerKind::TrialReset),
         }];
+        actions.extend(self.end_watch());
         if self.unit.stop.mode == StopMode::Group {
             // A stop's StopKill timer stays armed: it bounds the wait for the leftovers.
             actions.extend(self.begin_sweep(death));
@@ -44,7 +50,7 @@ impl Service {
                 self.pending = Some(death);
                 self.set_state(State::Stopping, &format!("{status}, running finish"));
                 vec![Action::Spawn {
-                    token: spawn_token(self.index, true),
+                    token: spawn_token(self.index, SpawnKind::Finish),
                     spec: finish,
                 }]
             }
@@ -102,17 +108,17 @@ impl Service {
         self.last_exit = Some(death.status);
         let detail = death.describe();
         let verdict = death.verdict;
-        let ran_well = death.uptime >= self.unit.restart.min_uptime;
+        // A run that never became ready did not run well, however long it took.
+        let ran_well = self.was_ready && death.uptime >= self.unit.restart.min_uptime;
         let long_run = death.uptime >= self.unit.restart.reset_after;
         self.remember(death);
-        if let Some(intent) = self.stop_intent.take() {
-            return match intent {
-                AfterStop::Restart(reason) if !self.hold => self.start(reason),
-                _ => {
-                    self.set_state(State::Down, &detail);
-                    Vec::new()
-                }
-            };
+        match self.stop_intent.take() {
+            Some(AfterStop::Restart(reason)) if !self.hold => return self.start(reason),
+            Some(AfterStop::Restart(_) | AfterStop::Down) => {
+                self.set_state(State::Down, &detail);
+                return Vec::new();
+            }
+            Some(AfterStop::Judge) | None => {}
         }
         if self.unit.main || self.hold {
             self.set_state(State::Exited, &detail);

@@ -1,18 +1,53 @@
-//! From a unit to the `ProcessSpec` the shell spawns: the program itself, and the s6
-//! `finish` script with its four arguments.
+//! From a unit to the `ProcessSpec` the shell spawns: the program itself (with what its
+//! readiness and watchdog need), the s6 `finish` script with its four arguments, and exec
+//! probes.
 
 use crate::exit_status::ExitStatus;
 use crate::process_spec::{EnvironmentFileSpec, Placement, ProcessSpec};
-use crate::unit::Command;
+use crate::unit::{Command, ReadyCheck};
 
 use super::Service;
 
-pub fn process_spec(service: &Service) -> ProcessSpec {
-    let unit = &service.unit;
-    let argv = match &unit.command {
+fn argv_of(command: &Command) -> Vec<String> {
+    match command {
         Command::Argv(argv) => argv.clone(),
         Command::Shell(line) => vec!["/bin/sh".to_string(), "-c".to_string(), line.clone()],
+    }
+}
+
+pub fn process_spec(service: &Service) -> ProcessSpec {
+    let mut spec = common_spec(service);
+    let unit = &service.unit;
+    spec.notify_socket = unit.ready.check == ReadyCheck::Notify || unit.watchdog.is_some();
+    spec.readiness_fd = match unit.ready.check {
+        ReadyCheck::Fd(fd) => Some(fd),
+        _ => None,
     };
+    spec.watchdog_usec = unit
+        .watchdog
+        .as_ref()
+        .map(|watchdog| u64::try_from(watchdog.timeout.as_micros()).unwrap_or(u64::MAX));
+    spec.stale_files = unit.stale_files.clone();
+    spec
+}
+
+/// An exec probe: the probe's command, run as the service is (user, directory,
+/// environment), in a session of its own, with nothing of the service's pipes.
+pub fn probe_spec(service: &Service, command: &Command) -> ProcessSpec {
+    let mut spec = common_spec(service);
+    spec.name = format!("{}/probe", service.unit.name);
+    spec.argv = argv_of(command);
+    spec.placement = Placement::NewSession;
+    spec.stdin_null = true;
+    spec.stdout_pipe = None;
+    spec.stdin_pipe = None;
+    spec
+}
+
+/// What every process of a service shares: argv, credentials, directory, environment.
+fn common_spec(service: &Service) -> ProcessSpec {
+    let unit = &service.unit;
+    let argv = argv_of(&unit.command);
     let placement = if service.foreground {
         Placement::ForegroundGroup
     } else {
@@ -61,7 +96,7 @@ pub fn finish_spec(service: &Service, status: ExitStatus) -> Option<ProcessSpec>
         service.unit.name.clone(),
         service.last_pgid.to_string(),
     ];
-    let mut spec = process_spec(service);
+    let mut spec = common_spec(service);
     spec.name = format!("{}/finish", service.unit.name);
     spec.stdin_pipe = None;
     spec.argv = argv;

@@ -318,25 +318,10 @@ fn reset_after_forgets_consecutive_failures() {
 }
 
 #[test]
-fn timers_and_tokens_round_trip() {
+fn check_tokens_round_trip() {
     for index in [0, 1, 999] {
-        for kind in [
-            TimerKind::Restart,
-            TimerKind::StopKill,
-            TimerKind::TrialReset,
-            TimerKind::FinishKill,
-        ] {
-            assert_eq!(TimerKind::decode(kind.id(index)), Some((index, kind)));
-        }
         assert_eq!(decode_check_token(check_token(index)), Some(index));
-        for finish in [false, true] {
-            assert_eq!(
-                decode_spawn_token(spawn_token(index, finish)),
-                Some((index, finish))
-            );
-        }
     }
-    assert_eq!(TimerKind::decode(3), None);
     let _ = (RestartPolicy::Always, OnExhausted::Cooldown);
 }
 

@@ -241,6 +241,13 @@ fn service_status(service: &Service, now: Instant, with_deaths: bool) -> Service
         .unwrap_or(u32::MAX),
         description: service.unit.description.clone(),
         deaths,
+        health: service
+            .watch
+            .health
+            .as_ref()
+            .map(|tracker| tracker.health().to_string())
+            .or_else(|| service.unit.health.as_ref().map(|_| "unknown".to_string())),
+        status_text: service.watch.status_text.clone(),
     }
 }
 
@@ -257,5 +264,7 @@ fn invalid_status(name: &str, error: &str) -> ServiceStatus {
         failures_in_window: 0,
         description: Some(format!("invalid unit: {error}")),
         deaths: None,
+        health: None,
+        status_text: None,
     }
 }

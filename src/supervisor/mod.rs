@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 use crate::core::{Action, Core, Event, Pid, SpawnError, Target, TimerId};
 use crate::exit_status::{ExitStatus, remap_exit_code};
 use crate::service::record::ServiceRecord;
-use crate::service::{Circuit, Service, State, TimerKind, decode_check_token, decode_spawn_token};
+use crate::service::{
+    Circuit, Service, SpawnKind, State, TimerKind, decode_check_token, decode_probe_id,
+    decode_spawn_token,
+};
 use crate::shutdown::{FINAL_TIMER, GRACE_TIMER, Leftovers};
 use crate::unit::{CriticalAction, ExitCodeSetting, LoadReport, Settings, Signal, Unit, UnitError};
 
@@ -37,8 +40,8 @@ pub struct Supervisor {
     config: SupervisorConfig,
     services: Vec<Service>,
     by_name: HashMap<String, usize>,
-    /// Live pids: (service index, is its `finish` script).
-    pids: HashMap<Pid, (usize, bool)>,
+    /// Live pids: the service index, and whether it is the program, `finish` or a probe.
+    pids: HashMap<Pid, (usize, SpawnKind)>,
     /// Units that failed to load, shown as failed.
     invalid: BTreeMap<String, UnitError>,
     /// Service indices in dependency order.
@@ -120,6 +123,10 @@ impl Supervisor {
             .and_then(|&index| self.services.get(index))
     }
 
+    fn service_mut(&mut self, index: Option<usize>) -> Option<&mut Service> {
+        index.and_then(|index| self.services.get_mut(index))
+    }
+
     fn main_service(&self) -> Option<&Service> {
         self.services.iter().find(|s| s.unit.main && !s.removed)
     }
@@ -150,7 +157,7 @@ impl Supervisor {
     }
 
     fn on_exited(&mut self, pid: Pid, status: ExitStatus, now: Instant) -> Vec<Action> {
-        let Some((index, finish)) = self.pids.remove(&pid) else {
+        let Some((index, kind)) = self.pids.remove(&pid) else {
             if self.config.warn_on_reap {
                 log::warn!("{}", crate::exit_status::reaped_orphan_line(pid, status));
             }
@@ -159,8 +166,10 @@ impl Supervisor {
         let Some(service) = self.services.get_mut(index) else {
             return Vec::new();
         };
-        if finish {
-            return service.on_finish_exit(status, now);
+        match kind {
+            SpawnKind::Finish => return service.on_finish_exit(status, now),
+            SpawnKind::Probe => return service.on_probe_exit(status, now),
+            SpawnKind::Program => {}
         }
         let mut actions = service.on_exit(status, now);
         if service.unit.main && !self.shutting_down {
@@ -195,29 +204,28 @@ impl Supervisor {
         result: Result<Pid, SpawnError>,
         now: Instant,
     ) -> Vec<Action> {
-        let Some((index, finish)) = decode_spawn_token(token) else {
+        let Some((index, kind)) = decode_spawn_token(token) else {
             return Vec::new();
         };
         let Some(service) = self.services.get_mut(index) else {
             return Vec::new();
         };
-        match (result, finish) {
-            (Ok(pid), false) => {
-                self.pids.insert(pid, (index, false));
-                service.on_spawned(pid, now)
-            }
-            (Ok(pid), true) => {
-                self.pids.insert(pid, (index, true));
-                service.on_finish_spawned(pid, now)
-            }
-            (Err(error), false) => {
+        if let Ok(pid) = result {
+            self.pids.insert(pid, (index, kind));
+        }
+        match (result, kind) {
+            (Ok(pid), SpawnKind::Program) => service.on_spawned(pid, now),
+            (Ok(pid), SpawnKind::Finish) => service.on_finish_spawned(pid, now),
+            (Ok(pid), SpawnKind::Probe) => service.on_probe_spawned(pid),
+            (Err(error), SpawnKind::Probe) => service.on_probe_spawn_failed(&error, now),
+            (Err(error), SpawnKind::Program) => {
                 let mut actions = service.on_spawn_failed(&error, now);
                 if service.unit.main && !self.shutting_down {
                     actions.extend(self.begin_shutdown(error.exit_code(), now));
                 }
                 actions
             }
-            (Err(error), true) => service.on_finish_failed(&error, now),
+            (Err(error), SpawnKind::Finish) => service.on_finish_failed(&error, now),
         }
     }
 
@@ -358,10 +366,19 @@ impl Core for Supervisor {
             Event::TimerFired { timer } => self.on_timer(timer, now),
             Event::UnitsLoaded(report) => self.reload(*report, now),
             Event::Control { client, request } => self.on_control(client, request, now),
-            // Readiness, probes and heartbeats reach the services here (being wired).
-            Event::Notified { .. }
-            | Event::ProbeFinished { .. }
-            | Event::HeartbeatChecked { .. } => Vec::new(),
+            Event::Notified { token, messages } => match decode_spawn_token(token) {
+                Some((index, SpawnKind::Program)) => self
+                    .services
+                    .get_mut(index)
+                    .map_or_else(Vec::new, |s| s.on_notified(messages, now)),
+                _ => Vec::new(),
+            },
+            Event::ProbeFinished { probe, outcome } => self
+                .service_mut(decode_probe_id(probe))
+                .map_or_else(Vec::new, |s| s.on_probe_finished(outcome, now)),
+            Event::HeartbeatChecked { probe, age } => self
+                .service_mut(decode_probe_id(probe))
+                .map_or_else(Vec::new, |s| s.on_heartbeat(age, now)),
         };
         actions.extend(self.escalate(now));
         actions.extend(self.settle(now));

@@ -13,6 +13,7 @@ fn event(service: &str, from: &str, to: &str) -> EventRecord {
         exit: None,
         restarts: 0,
         next_attempt_ms: None,
+        kind: None,
     }
 }
 

@@ -129,5 +129,7 @@ pub fn status_of(name: &str, state: &str) -> ServiceStatus {
         failures_in_window: 0,
         description: None,
         deaths: None,
+        health: None,
+        status_text: None,
     }
 }
