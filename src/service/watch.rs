@@ -189,8 +189,9 @@ impl Service {
     }
 
     fn start_probe(&mut self, now: Instant) -> Vec<Action> {
-        // At most one probe in flight; the one running arms the next when it ends.
-        if self.watch.probe_started.is_some() {
+        // At most one probe in flight (the one running arms the next when it ends), and
+        // none once shutdown began.
+        if self.watch.probe_started.is_some() || self.hold {
             return Vec::new();
         }
         let Some((probe, timeout)) = self.current_probe() else {

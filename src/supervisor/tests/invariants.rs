@@ -1,7 +1,8 @@
 //! Property tests of the supervisor over random event sequences (DESIGN.md §10): at most
 //! one live program per service, no spawn once shutdown began, no restart (nor `finish`)
 //! while the last program's process group has leftovers, an exit only after shutdown, the
-//! pid index in step with the processes; and restart delays monotonic and capped.
+//! pid index in step with the processes, never two probes of one service in flight (exec
+//! probes are programs named `NAME/probe`); and restart delays monotonic and capped.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -32,6 +33,30 @@ enum Input {
     LeftoverDies {
         which: usize,
     },
+    /// A service's notify socket or readiness descriptor delivers a message.
+    Notify {
+        which: usize,
+        message: usize,
+    },
+    /// A tcp/http probe in flight ends.
+    ProbeEnds {
+        which: usize,
+        ok: bool,
+    },
+}
+
+fn message(index: usize) -> crate::notify::NotifyMessage {
+    use crate::notify::NotifyMessage::*;
+    let all = [
+        Ready,
+        Watchdog,
+        WatchdogTrigger,
+        Status("busy".into()),
+        ExtendTimeout(Duration::from_secs(1)),
+        Stopping,
+        MainPid(7),
+    ];
+    all[index % all.len()].clone()
 }
 
 fn input() -> impl Strategy<Value = Input> {
@@ -41,6 +66,8 @@ fn input() -> impl Strategy<Value = Input> {
         1 => prop::sample::select(vec![1, 2, 10, 15, 12]).prop_map(Input::Signal),
         1 => (0..8usize).prop_map(|which| Input::Daemonize { which }),
         2 => (0..8usize).prop_map(|which| Input::LeftoverDies { which }),
+        2 => (0..8usize, 0..7usize).prop_map(|(which, message)| Input::Notify { which, message }),
+        3 => (0..8usize, any::<bool>()).prop_map(|(which, ok)| Input::ProbeEnds { which, ok }),
     ]
 }
 
@@ -52,6 +79,8 @@ proptest! {
             ("db", "command = \"db\"\nafter = [\"setup\"]\n[restart]\ndelay = \"100ms\"\nmax-failures = 3\nwindow = \"10s\"\ncooldown = \"1s\""),
             ("web", "command = \"web\"\nrequires = [\"db\"]\n[restart]\nmax-failures = 2\non-exhausted = \"stop\""),
             ("app", "command = \"app\"\nwants = [\"web\"]\n[restart]\nmax-failures = 2\non-exhausted = \"escalate\""),
+            ("api", "command = \"api\"\n[ready]\ncheck = \"notify\"\ntimeout = \"2s\"\n[health]\ncheck = \"tcp\"\naddress = \"127.0.0.1:1\"\ninterval = \"1s\"\nfailure-threshold = 2\n[watchdog]\ntimeout = \"3s\"\n[restart]\ndelay = \"100ms\""),
+            ("cache", "command = \"cache\"\nafter = [\"api\"]\n[ready]\ncheck = \"http\"\nurl = \"http://127.0.0.1:1/\"\n[health]\ncheck = \"exec\"\ncommand = \"check\"\ninterval = \"1s\"\n[restart]\ndelay = \"100ms\""),
         ]);
         let mut shutdown_seen = false;
         for input in inputs {
@@ -81,6 +110,20 @@ proptest! {
                     shell.now = shell.now.max(deadline);
                     shell.send(Event::TimerFired { timer });
                 }
+                Input::Notify { which, message: index } => {
+                    let programs: Vec<_> = shell.live.iter().filter(|(_, name)| !name.contains('/')).map(|(pid, name)| (*pid, name.clone())).collect();
+                    let Some((_, name)) = programs.get(which % programs.len().max(1)).cloned() else { continue };
+                    let Some(index_of) = shell.supervisor.services().iter().position(|s| s.name() == name) else { continue };
+                    let token = crate::service::spawn_token(index_of, crate::service::SpawnKind::Program);
+                    shell.send(Event::Notified { token, messages: vec![message(index)] });
+                }
+                Input::ProbeEnds { which, ok } => {
+                    let probes: Vec<u64> = shell.probes.iter().copied().collect();
+                    let Some(&probe) = probes.get(which % probes.len().max(1)) else { continue };
+                    shell.probes.remove(&probe);
+                    let outcome = if ok { Ok(Duration::from_millis(3)) } else { Err("connection refused".to_string()) };
+                    shell.send(Event::ProbeFinished { probe, outcome });
+                }
                 Input::Signal(number) => {
                     let signal = Signal::from_number(number).unwrap();
                     shell.send(Event::Signal { signal, from_self: false });
@@ -95,6 +138,7 @@ proptest! {
             prop_assert!(per_service.values().all(|&n| n <= 1), "{per_service:?}");
             prop_assert!(!shell.spawned_after_shutdown);
             prop_assert!(!shell.spawned_over_leftovers);
+            prop_assert!(!shell.double_probe, "two probes of one service in flight");
             for service in shell.supervisor.services() {
                 prop_assert_eq!(service.pid.is_some(), shell.pid_of(service.name()).is_some(), "{}", service.name());
                 prop_assert!(!(service.is_sweeping() && service.pid.is_some()), "{}", service.name());

@@ -33,6 +33,10 @@ pub(super) struct Shell {
     pub(super) spawned_over_leftovers: bool,
     checked: Vec<(Pid, Option<Signal>)>,
     queue: VecDeque<Event>,
+    /// tcp/http probes in flight, by probe id.
+    pub(super) probes: std::collections::BTreeSet<u64>,
+    /// A probe was started while another of the same service was in flight.
+    pub(super) double_probe: bool,
 }
 
 fn units(texts: &[(&str, &str)]) -> LoadReport {
@@ -75,6 +79,8 @@ impl Shell {
             groups: BTreeMap::new(),
             group_of: HashMap::new(),
             spawned_over_leftovers: false,
+            probes: Default::default(),
+            double_probe: false,
             checked: Vec::new(),
             queue: VecDeque::new(),
         };
@@ -138,11 +144,18 @@ impl Shell {
                 }
                 Action::Exit { code } => self.exit = Some(code),
                 Action::Reply { reply, .. } => self.replies.push(reply),
+                Action::StartProbe { probe, .. } => {
+                    if self.supervisor.shutting_down {
+                        self.spawned_after_shutdown = true;
+                    }
+                    self.double_probe |= !self.probes.insert(probe);
+                }
+                Action::CancelProbe { probe } => {
+                    self.probes.remove(&probe);
+                }
                 Action::LoadUnits
                 | Action::SaveState(_)
                 | Action::Record(_)
-                | Action::StartProbe { .. }
-                | Action::CancelProbe { .. }
                 | Action::CheckHeartbeat { .. } => {}
             }
         }
