@@ -277,7 +277,10 @@ impl EventLoop {
             Action::Spawn { token, spec } => {
                 let event = match spawn::spawn(&spec, self.signals.child_signals(), &mut self.pipes)
                 {
-                    Ok(pid) => Event::Spawned { token, pid },
+                    Ok(started) => Event::Spawned {
+                        token,
+                        pid: started.pid,
+                    },
                     Err(error) => Event::SpawnFailed { token, error },
                 };
                 self.queue.push_back(event);
