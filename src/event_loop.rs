@@ -8,31 +8,66 @@
 //!   consecutive failures it hands over to the degraded reap-forever loop.
 //! - A panic anywhere (caught in `main`) also ends in the degraded loop, never in an exit.
 //!
-//! Rhythm of one wake-up: read every queued signal, drain `waitpid` until nothing is left
-//! (SIGCHLDs merge), fire due timers; the poll timeout is the next deadline or none. The
-//! core relies on that order — control requests, signals and exits ahead of the drain's
-//! `Drained`, timers after it — and on answers to its actions (spawns, group checks)
-//! being queued behind whatever already waits.
+//! Rhythm of one wake-up: serve every descriptor that became ready (control clients,
+//! probes, notify sockets, readiness pipes, each by its token's owner), read every queued
+//! signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due timers, expire
+//! overdue probes; the poll timeout is the earliest timer or probe deadline, or none. The
+//! core relies on that order — control requests, notifications, signals and exits ahead
+//! of the drain's `Drained`, timers after it — and on answers to its actions (spawns,
+//! group checks, heartbeats) being queued behind whatever already waits. Notify sockets
+//! must be read before the drain: a sender is checked against `/proc`, where a process
+//! Phoenix reaps (an orphan) is gone.
+//!
+//! Tokens, one range per source: signals 0; the control listener 1 and its clients
+//! 2 ..= 1 + `MAX_CLIENTS`; probes from 65536, notify sockets from 131072, readiness
+//! pipes from 196608, each range 4096 (probes) or 65536 wide. A source that used up its
+//! budget in a wake-up is served again in the next round, which then does not wait.
+
+mod notify_sockets;
+mod probing;
+mod readiness;
+mod spawning;
 
 use std::collections::VecDeque;
 use std::io::ErrorKind;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::control::event_log::{EventLog, format_rfc3339};
 use crate::control::protocol::{EventRecord, Reply, Request, format_reply};
-use crate::control::server::{ClientId, ControlServer};
-use crate::core::{Action, Core, Event};
+use crate::control::server::{ClientId, ControlServer, MAX_CLIENTS};
+use crate::core::{Action, Core, Event, SpawnToken};
+use crate::process_spec::ProcessSpec;
 use crate::service::Transition;
+use crate::sys::notify_socket::Reading;
 use crate::sys::signals::SignalSource;
-use crate::sys::{process, reap, spawn};
+use crate::sys::{heartbeat, process, reap, spawn};
 use crate::timers::Timers;
+use notify_sockets::NotifySockets;
+use probing::ProbeSource;
+use readiness::ReadinessPipes;
 
 const SIGNALS: Token = Token(0);
-/// The control server's listener; its clients take the tokens after it.
+/// The control server's listener; its clients take the `MAX_CLIENTS` tokens after it.
 const CONTROL: usize = 1;
+/// Tcp and http probes in flight: `PROBES .. PROBES + MAX_PROBES`.
+const PROBES: usize = 1 << 16;
+const MAX_PROBES: usize = 4096;
+/// Notify sockets, one per service: `NOTIFY .. NOTIFY + MAX_SERVICES`.
+const NOTIFY: usize = 2 << 16;
+/// Readiness pipes, one per service: `READINESS .. READINESS + MAX_SERVICES`.
+const READINESS: usize = 3 << 16;
+const MAX_SERVICES: usize = 1 << 16;
+
+// The ranges must not overlap: the owner of a token is found by its range.
+const _: () = assert!(CONTROL + MAX_CLIENTS < PROBES);
+const _: () = assert!(PROBES + MAX_PROBES <= NOTIFY);
+const _: () = assert!(NOTIFY + MAX_SERVICES <= READINESS);
+
+/// Where notify sockets live, inside the runtime directory (the control socket's).
+const NOTIFY_DIRECTORY: &str = "notify";
 
 /// An `events` request gets at most this much history, so the reply fits the server's
 /// per-client output bound and a long history never disconnects the client.
@@ -47,7 +82,8 @@ const MAX_POLL_FAILURES: u32 = 100;
 pub struct Host {
     pub services_dir: Option<std::path::PathBuf>,
     pub state_file: Option<crate::state_file::StateStore>,
-    /// Where to listen, best first: the first that binds is used.
+    /// Where to listen, best first: the first that binds is used, and its directory is the
+    /// runtime directory, where notify sockets go too (`notify/NAME.sock`).
     pub control_sockets: Vec<std::path::PathBuf>,
     pub event_log: Option<EventLog>,
 }
@@ -59,7 +95,12 @@ pub struct EventLoop {
     timers: Timers,
     pipes: crate::sys::pipes::LoggerPipes,
     control: Option<ControlServer>,
-    control_ready: Vec<Token>,
+    probes: ProbeSource,
+    notify: NotifySockets,
+    readiness: ReadinessPipes,
+    /// Tokens to serve in the next round: those poll reported, and those whose source
+    /// used up its budget (served again without waiting: readiness is edge-triggered).
+    ready: Vec<Token>,
     queue: VecDeque<Event>,
     exit_code: Option<u8>,
 }
@@ -98,6 +139,11 @@ impl EventLoop {
         poll.registry()
             .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
         let control = bind_control(&host.control_sockets, poll.registry());
+        // The runtime directory is wherever the control socket could be made.
+        let notify_directory = control
+            .as_ref()
+            .and_then(|server| server.path().parent())
+            .map(|runtime| runtime.join(NOTIFY_DIRECTORY));
         Ok(EventLoop {
             poll,
             host,
@@ -105,7 +151,10 @@ impl EventLoop {
             timers: Timers::default(),
             pipes: Default::default(),
             control,
-            control_ready: Vec::new(),
+            probes: ProbeSource::new(PROBES, MAX_PROBES),
+            notify: NotifySockets::new(notify_directory, NOTIFY, MAX_SERVICES),
+            readiness: ReadinessPipes::new(READINESS, MAX_SERVICES),
+            ready: Vec::new(),
             queue: VecDeque::new(),
             exit_code: None,
         })
@@ -130,11 +179,7 @@ impl EventLoop {
                 }
                 return self.exit_code;
             }
-            let timeout = self
-                .timers
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(Instant::now()));
-            if let Err(error) = self.poll.poll(&mut events, timeout) {
+            if let Err(error) = self.poll.poll(&mut events, self.poll_timeout()) {
                 if error.kind() != ErrorKind::Interrupted {
                     failures += 1;
                     log::error!("poll: {error}");
@@ -148,20 +193,31 @@ impl EventLoop {
             failures = 0;
             log::trace!("wake-up: {} event(s)", events.iter().count());
             signals_ready = events.iter().any(|event| event.token() == SIGNALS);
-            if let Some(server) = &self.control {
-                self.control_ready.extend(
-                    events
-                        .iter()
-                        .map(|event| event.token())
-                        .filter(|token| server.owns(*token)),
-                );
-            }
+            self.ready.extend(
+                events
+                    .iter()
+                    .map(|event| event.token())
+                    .filter(|token| *token != SIGNALS),
+            );
         }
     }
 
-    /// One wake-up's inputs, in order: queued signals, every reaped child, due timers.
+    /// No wait while a source waits to be served again; else until the earliest deadline.
+    fn poll_timeout(&self) -> Option<Duration> {
+        if !self.ready.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        [self.timers.next_deadline(), self.probes.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// One wake-up's inputs, in order: ready descriptors, queued signals, every reaped
+    /// child, due timers, overdue probes.
     fn collect(&mut self, signals_ready: bool, now: Instant) {
-        self.collect_requests();
+        self.serve_ready(now);
         let mut received = Vec::new();
         if signals_ready {
             self.signals.read_all(&mut received);
@@ -181,18 +237,43 @@ impl EventLoop {
         for timer in self.timers.take_due(now) {
             self.queue.push_back(Event::TimerFired { timer });
         }
+        self.probes
+            .expire(now, self.poll.registry(), &mut self.queue);
     }
 
-    /// Control requests that arrived; `events` is answered here from the event log, every
-    /// other request goes to the core.
-    fn collect_requests(&mut self) {
+    /// Every token that is ready, by its owner, in token order (control clients first).
+    fn serve_ready(&mut self, now: Instant) {
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.sort_unstable();
+        ready.dedup();
+        for token in ready {
+            let registry = self.poll.registry();
+            let reading = if self.control.as_ref().is_some_and(|s| s.owns(token)) {
+                self.serve_control(token);
+                Reading::Drained
+            } else if self.probes.owns(token) {
+                self.probes.handle(token, now, registry, &mut self.queue);
+                Reading::Drained
+            } else if self.notify.owns(token) {
+                self.notify.handle(token, &mut self.queue)
+            } else if self.readiness.owns(token) {
+                self.readiness.handle(token, registry, &mut self.queue)
+            } else {
+                Reading::Drained
+            };
+            if reading == Reading::BudgetSpent {
+                self.ready.push(token);
+            }
+        }
+    }
+
+    /// A control client's (or the listener's) readiness; `events` is answered here from the
+    /// event log, every other request goes to the core.
+    fn serve_control(&mut self, token: Token) {
         let Some(server) = &mut self.control else {
             return;
         };
-        let mut requests = Vec::new();
-        for token in self.control_ready.drain(..) {
-            requests.extend(server.handle(token, self.poll.registry()));
-        }
+        let requests = server.handle(token, self.poll.registry());
         for (client, request) in requests {
             match request {
                 Request::Events { follow } => self.serve_events(client, follow),
@@ -279,14 +360,7 @@ impl EventLoop {
 
     fn perform(&mut self, action: Action) {
         match action {
-            Action::Spawn { token, spec } => {
-                let event = match spawn::spawn(&spec, self.signals.child_signals(), &mut self.pipes)
-                {
-                    Ok(pid) => Event::Spawned { token, pid },
-                    Err(error) => Event::SpawnFailed { token, error },
-                };
-                self.queue.push_back(event);
-            }
+            Action::Spawn { token, spec } => self.spawn(token, spec),
             Action::Signal { target, signal } => process::send_signal(target, signal),
             Action::CheckGroup {
                 token,
@@ -300,10 +374,23 @@ impl EventLoop {
                     members,
                 });
             }
-            // Performed by the probe, notify and heartbeat sources (being wired).
-            Action::StartProbe { .. }
-            | Action::CancelProbe { .. }
-            | Action::CheckHeartbeat { .. } => {}
+            Action::StartProbe {
+                probe,
+                target,
+                timeout,
+            } => {
+                let registry = self.poll.registry();
+                self.probes
+                    .start(probe, &target, timeout, registry, &mut self.queue);
+            }
+            Action::CancelProbe { probe } => {
+                self.probes
+                    .cancel(probe, self.poll.registry(), &mut self.queue);
+            }
+            Action::CheckHeartbeat { probe, path } => {
+                let age = heartbeat::file_age(&path, SystemTime::now());
+                self.queue.push_back(Event::HeartbeatChecked { probe, age });
+            }
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
@@ -328,5 +415,35 @@ impl EventLoop {
                 }
             }
         }
+    }
+
+    /// Stale files first, then the spawn with what the shell adds: `NOTIFY_SOCKET`, and
+    /// the watching of the readiness pipe and of the notify socket's senders.
+    fn spawn(&mut self, token: SpawnToken, mut spec: ProcessSpec) {
+        for removal in spawning::clear_stale_files(&spec) {
+            self.record(removal);
+        }
+        let registry = self.poll.registry();
+        if let Some(path) = self
+            .notify
+            .prepare(&spec.name, spec.notify_socket, registry)
+        {
+            spawning::set_notify_socket(&mut spec, &path);
+        }
+        let event = match spawn::spawn(&spec, self.signals.child_signals(), &mut self.pipes) {
+            Ok(started) => {
+                self.notify.spawned(&spec.name, token, started.pid);
+                if let Some(read_end) = started.readiness {
+                    let registry = self.poll.registry();
+                    self.readiness.watch(&spec.name, token, read_end, registry);
+                }
+                Event::Spawned {
+                    token,
+                    pid: started.pid,
+                }
+            }
+            Err(error) => Event::SpawnFailed { token, error },
+        };
+        self.queue.push_back(event);
     }
 }

@@ -122,8 +122,8 @@ fn has_dac_override() -> bool {
 impl Connection {
     pub fn open(path: &Path) -> Result<Connection, ClientError> {
         let stream = UnixStream::connect(path).map_err(|error| match error.kind() {
-            // The socket (0600, in a 0700 directory) exists but is not ours to use: that
-            // is a refusal, not an absence.
+            // The socket (0600) exists but is not ours to use: that is a refusal, not an
+            // absence.
             io::ErrorKind::PermissionDenied => ClientError::Failed(permission_denied(path)),
             _ => ClientError::Unreachable {
                 path: path.to_path_buf(),

@@ -69,7 +69,7 @@ pub struct ControlServer {
 }
 
 impl ControlServer {
-    /// Creates the socket at `path` (mode 0600; its directory 0700 when created here) and
+    /// Creates the socket at `path` (mode 0600; its directory 0755 when created here) and
     /// registers the listener as `first_token`; clients use the tokens after it.
     pub fn bind(path: &Path, registry: &Registry, first_token: usize) -> io::Result<ControlServer> {
         let context = |what: &str, error: io::Error| {

@@ -1,7 +1,12 @@
-//! The control socket's file: its directory (0700 when Phoenix creates it), the removal of
+//! The control socket's file: its directory (0755 when Phoenix creates it), the removal of
 //! a stale socket left by an earlier Phoenix (never of a live one or of anything that is
 //! not a socket), and a listening socket of mode 0600 with a backlog deep enough for a
 //! burst of clients. Nothing here reads or writes a connection.
+//!
+//! The directory is the runtime directory, where services also find their notify sockets
+//! (`notify/NAME.sock`), so every user may search it: a service may run as any user. The
+//! control socket stays out of their reach by its own mode (0600), and a peer that gets
+//! past that anyway is refused by its credentials (`SO_PEERCRED`, in the server).
 
 use std::fs;
 use std::io::{self, ErrorKind};
@@ -16,6 +21,9 @@ use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType, UnixAdd
 /// Pending connections the kernel keeps for us: many clients may connect in one burst.
 const BACKLOG: i32 = 1024;
 
+/// A runtime directory Phoenix creates: searchable by the services' users (see above).
+const DIRECTORY_MODE: u32 = 0o755;
+
 pub(super) fn prepare_directory(path: &Path) -> io::Result<()> {
     let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
         return Ok(());
@@ -26,10 +34,10 @@ pub(super) fn prepare_directory(path: &Path) -> io::Result<()> {
         Err(error) if error.kind() == ErrorKind::NotFound => {
             fs::DirBuilder::new()
                 .recursive(true)
-                .mode(0o700)
+                .mode(DIRECTORY_MODE)
                 .create(directory)?;
             // A strict umask (0277, say) would leave the directory unusable: set it exactly.
-            fs::set_permissions(directory, fs::Permissions::from_mode(0o700))
+            fs::set_permissions(directory, fs::Permissions::from_mode(DIRECTORY_MODE))
         }
         Err(error) => Err(error),
     }

@@ -1,16 +1,19 @@
 //! The only place Phoenix talks to the kernel: signals, fork/exec, credentials, reaping,
-//! kill, prctl and the notify socket. Everything above this boundary works on Phoenix's own
-//! types (`Signal`, `ExitStatus`, `ProcessSpec`) and never sees an errno it did not ask for.
+//! kill, prctl, the notify socket, heartbeat files and stale files. Everything above this
+//! boundary works on Phoenix's own types (`Signal`, `ExitStatus`, `ProcessSpec`) and never
+//! sees an errno it did not ask for.
 
 pub mod credentials;
 pub mod degraded;
 pub mod environment;
+pub mod heartbeat;
 pub mod notify_socket;
 pub mod pipes;
 pub mod process;
 pub mod reap;
 pub mod signals;
 pub mod spawn;
+pub mod stale_files;
 
 /// An I/O error's text without std's "(os error N)" suffix.
 pub fn io_error_text(error: &std::io::Error) -> String {

@@ -5,6 +5,11 @@
 //! failure in the child travels back to the parent over a close-on-exec pipe as (step,
 //! errno), so the parent can name the step, and the child still exits 127 (not found) or
 //! 126 (anything else), as shells do.
+//!
+//! Two things are finished in the child because they exist only there: the readiness
+//! descriptor (`readiness.rs`: a pipe end moved to the number the service expects) and
+//! `WATCHDOG_PID` (`watchdog.rs`: the child's own pid, written into a buffer allocated
+//! before the fork).
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::OpenOptions;
@@ -20,6 +25,11 @@ use crate::process_spec::{Placement, ProcessSpec};
 use crate::sys::credentials::{Credentials, resolve_credentials};
 use crate::sys::environment::build_environment;
 use crate::sys::signals::ChildSignals;
+use readiness::ReadinessPipe;
+use watchdog::PidVariable;
+
+mod readiness;
+mod watchdog;
 
 /// The search path when the environment has none (glibc's and Debian's default).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -34,16 +44,18 @@ enum Step {
     Setgroups = 4,
     Setgid = 5,
     Setuid = 6,
+    Readiness = 7,
 }
 
 impl Step {
-    const ALL: [Step; 6] = [
+    const ALL: [Step; 7] = [
         Step::Chdir,
         Step::Exec,
         Step::Stdin,
         Step::Setgroups,
         Step::Setgid,
         Step::Setuid,
+        Step::Readiness,
     ];
 
     fn from_code(code: i32) -> Option<Step> {
@@ -58,6 +70,8 @@ struct Prepared {
     argv_ptrs: Vec<*const libc::c_char>,
     _envp: Vec<CString>,
     envp_ptrs: Vec<*const libc::c_char>,
+    /// `WATCHDOG_PID`, filled in by the child, and its place in `envp_ptrs`.
+    watchdog_pid: Option<(PidVariable, usize)>,
     cwd: Option<CString>,
     placement: Placement,
     /// `/dev/null`, close-on-exec, to become the child's stdin.
@@ -66,6 +80,8 @@ struct Prepared {
     stdin_pipe: Option<RawFd>,
     /// A logger pipe's write end, to become the child's stdout.
     stdout_pipe: Option<RawFd>,
+    /// The readiness pipe's write end and the descriptor it becomes in the child.
+    readiness: Option<(RawFd, RawFd)>,
     umask: Option<libc::mode_t>,
     credentials: Credentials,
     inherit_signals: bool,
@@ -77,12 +93,21 @@ pub trait PipeEnds {
     fn pipe(&mut self, name: &str) -> Option<(RawFd, RawFd)>;
 }
 
+/// A program that is running (its exec succeeded).
+#[derive(Debug)]
+pub struct Started {
+    pub pid: Pid,
+    /// With `spec.readiness_fd`: Phoenix's end of the readiness pipe, non-blocking and
+    /// close-on-exec; the service writes a line on the other end when it is ready.
+    pub readiness: Option<OwnedFd>,
+}
+
 /// Starts `spec`; returns once the program is running (exec succeeded) or has failed.
 pub fn spawn(
     spec: &ProcessSpec,
     signals: &ChildSignals,
     pipes: &mut dyn PipeEnds,
-) -> Result<Pid, SpawnError> {
+) -> Result<Started, SpawnError> {
     let mut prepared = prepare(spec)?;
     prepared.stdin_pipe = spec
         .stdin_pipe
@@ -94,8 +119,16 @@ pub fn spawn(
         .as_deref()
         .and_then(|name| pipes.pipe(name))
         .map(|(_, write)| write);
+    let readiness = spec.readiness_fd.map(ReadinessPipe::create).transpose()?;
+    prepared.readiness = readiness
+        .as_ref()
+        .map(|pipe| (pipe.write.as_raw_fd(), pipe.target));
     let (read_end, write_end) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| before_fork("pipe", e))?;
+    let write_end = match &readiness {
+        Some(pipe) => pipe.keep_clear(write_end)?,
+        None => write_end,
+    };
     // SAFETY: Phoenix is single-threaded, and the child only calls async-signal-safe
     // functions on memory prepared before the fork (see `exec_child`).
     match unsafe { libc::fork() } {
@@ -103,10 +136,12 @@ pub fn spawn(
         0 => {
             drop(read_end);
             // SAFETY: in the child of a fork; exec_child never returns.
-            unsafe { exec_child(&prepared, signals, write_end.as_raw_fd()) }
+            unsafe { exec_child(&mut prepared, signals, write_end.as_raw_fd()) }
         }
         pid => {
             drop(write_end);
+            // The child has its copy; ours would keep the pipe from ever reading EOF.
+            let readiness = readiness.map(|pipe| pipe.read);
             if prepared.placement == Placement::ForegroundGroup {
                 // Also set here, so a signal to the group cannot race the child's own call.
                 // SAFETY: setpgid takes plain integers; failure (the child already exec'd
@@ -114,7 +149,7 @@ pub fn spawn(
                 unsafe { libc::setpgid(pid, pid) };
             }
             match read_failure(&read_end) {
-                None => Ok(pid),
+                None => Ok(Started { pid, readiness }),
                 Some((step, errno)) => Err(child_failed(pid, step, errno, spec, &prepared)),
             }
         }
@@ -150,6 +185,10 @@ fn child_failed(
             let dir = spec.working_directory.as_deref().unwrap_or(Path::new(""));
             format!("chdir {}: {text}", dir.display())
         }
+        Some(Step::Readiness) => format!(
+            "readiness descriptor {}: {text}",
+            spec.readiness_fd.unwrap_or_default()
+        ),
         Some(Step::Exec) | None => format!("exec {}: {text}", prepared.path.to_string_lossy()),
     };
     SpawnError {
@@ -203,7 +242,11 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
                 message: error.to_string(),
             }
         })?;
-    let environment = build_environment(spec, credentials.account.as_ref())?;
+    let mut environment = build_environment(spec, credentials.account.as_ref())?;
+    if let Some(usec) = spec.watchdog_usec {
+        environment.retain(|(key, _)| key != "WATCHDOG_USEC" && key != "WATCHDOG_PID");
+        environment.push(("WATCHDOG_USEC".into(), usec.to_string().into()));
+    }
     let search = environment
         .iter()
         .find(|(k, _)| k == "PATH")
@@ -244,9 +287,18 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
     } else {
         None
     };
+    let mut envp_ptrs = null_terminated(&envp);
+    let watchdog_pid = spec.watchdog_usec.map(|_| {
+        let variable = PidVariable::new();
+        // Before the terminating null pointer.
+        let index = envp.len();
+        envp_ptrs.insert(index, variable.as_ptr());
+        (variable, index)
+    });
     Ok(Prepared {
         argv_ptrs: null_terminated(&argv),
-        envp_ptrs: null_terminated(&envp),
+        envp_ptrs,
+        watchdog_pid,
         path,
         _argv: argv,
         _envp: envp,
@@ -255,6 +307,7 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         stdin,
         stdin_pipe: None,
         stdout_pipe: None,
+        readiness: None,
         umask: spec.umask.map(|umask| umask & 0o777),
         credentials,
         inherit_signals: spec.inherit_signals,
@@ -318,7 +371,15 @@ fn resolve_program(program: &str, search: &OsStr) -> Option<PathBuf> {
 ///
 /// # Safety
 /// Must be called only in a freshly forked child of a single-threaded process.
-unsafe fn exec_child(prepared: &Prepared, signals: &ChildSignals, report: i32) -> ! {
+unsafe fn exec_child(prepared: &mut Prepared, signals: &ChildSignals, report: i32) -> ! {
+    if let Some((variable, index)) = &mut prepared.watchdog_pid {
+        // SAFETY: getpid is async-signal-safe.
+        variable.fill(unsafe { libc::getpid() }.unsigned_abs());
+        // The pointer taken before the write, replaced in place: nothing allocates.
+        if let Some(pointer) = prepared.envp_ptrs.get_mut(*index) {
+            *pointer = variable.as_ptr();
+        }
+    }
     // SAFETY: only async-signal-safe calls on memory prepared before the fork.
     unsafe {
         match prepared.placement {
@@ -345,6 +406,13 @@ unsafe fn exec_child(prepared: &Prepared, signals: &ChildSignals, report: i32) -
         if let Some(fd) = prepared.stdout_pipe {
             if redirect(fd, libc::STDOUT_FILENO) < 0 {
                 fail(report, Step::Stdin);
+            }
+        }
+        // After stdin and stdout: their dup2's cannot replace the write end (it is above 2),
+        // and this one may replace their sources, which are no longer needed.
+        if let Some((fd, target)) = prepared.readiness {
+            if redirect(fd, target) < 0 {
+                fail(report, Step::Readiness);
             }
         }
         if let Some(umask) = prepared.umask {

@@ -344,13 +344,13 @@ fn connections_beyond_the_limit_are_refused_with_a_reason() {
 }
 
 #[test]
-fn socket_is_0600_in_a_0700_directory_and_close_removes_it() {
+fn socket_is_0600_in_a_0755_directory_and_close_removes_it() {
     let mut harness = Harness::new();
     let socket = fs::symlink_metadata(&harness.path).unwrap();
     assert!(socket.file_type().is_socket());
     assert_eq!(socket.permissions().mode() & 0o7777, 0o600);
     let directory = fs::metadata(harness.path.parent().unwrap()).unwrap();
-    assert_eq!(directory.permissions().mode() & 0o7777, 0o700);
+    assert_eq!(directory.permissions().mode() & 0o7777, 0o755);
     harness.server.close(harness.poll.registry());
     assert!(!harness.path.exists());
 }

@@ -31,6 +31,10 @@ fn wait_for(pid: Pid) -> i32 {
 }
 
 fn spawn_spec(spec: &ProcessSpec) -> Result<Pid, SpawnError> {
+    start(spec).map(|started| started.pid)
+}
+
+fn start(spec: &ProcessSpec) -> Result<Started, SpawnError> {
     let signals = crate::sys::signals::ChildSignals {
         original_mask: *nix::sys::signal::SigSet::empty().as_ref(),
         empty_mask: *nix::sys::signal::SigSet::empty().as_ref(),
@@ -162,4 +166,123 @@ fn every_step_survives_the_pipe() {
         assert_eq!(Step::from_code(step as i32), Some(step));
     }
     assert_eq!(Step::from_code(0), None);
+}
+
+#[test]
+fn the_watchdog_variables_name_the_service_and_its_own_pid() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let script = format!("echo $WATCHDOG_PID $$ $WATCHDOG_USEC > {}", out.display());
+    let argv = ["/bin/sh", "-c", &script].map(String::from).to_vec();
+    let mut spec = ProcessSpec::command("watched", argv, Placement::NewSession);
+    spec.watchdog_usec = Some(30_000_000);
+    // Stale values inherited from the spec (or Phoenix's own supervisor) are replaced.
+    spec.environment = vec![
+        ("WATCHDOG_PID".into(), Some("1".into())),
+        ("WATCHDOG_USEC".into(), Some("5".into())),
+    ];
+    let pid = spawn_spec(&spec).unwrap();
+    let status = wait_for(pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{status:#x}"
+    );
+    let line = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(line, format!("{pid} {pid} 30000000\n"));
+}
+
+#[test]
+fn without_a_watchdog_no_pid_variable_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let script = format!("echo \"${{WATCHDOG_PID-unset}}\" > {}", out.display());
+    let argv = ["/bin/sh", "-c", &script].map(String::from).to_vec();
+    let spec = ProcessSpec::command("plain", argv, Placement::NewSession);
+    let pid = spawn_spec(&spec).unwrap();
+    wait_for(pid);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "unset\n");
+}
+
+/// The inode of a pipe, as `/proc/PID/fd/N` links name it: `pipe:[INODE]`.
+fn pipe_name(fd: &OwnedFd) -> String {
+    let metadata = nix::sys::stat::fstat(fd).unwrap();
+    format!("pipe:[{}]", metadata.st_ino)
+}
+
+#[test]
+fn the_readiness_pipe_reaches_the_service_only_as_its_descriptor() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // Every descriptor the service holds, with what it refers to; then the line.
+    let script = format!(
+        "for fd in /proc/self/fd/*; do echo \"${{fd##*/}} $(readlink $fd)\"; done > {}; echo >&7",
+        out.display()
+    );
+    let argv = ["/bin/sh", "-c", &script].map(String::from).to_vec();
+    let mut spec = ProcessSpec::command("fd", argv, Placement::NewSession);
+    spec.readiness_fd = Some(7);
+    let started = start(&spec).unwrap();
+    let read_end = started.readiness.unwrap();
+    let name = pipe_name(&read_end);
+    let status = wait_for(started.pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{status:#x}"
+    );
+    let listing = std::fs::read_to_string(&out).unwrap();
+    let holding: Vec<&str> = listing
+        .lines()
+        .filter(|line| line.ends_with(&name))
+        .collect();
+    assert_eq!(holding, [format!("7 {name}")], "{listing}");
+    let mut line = [0u8; 8];
+    assert_eq!(nix::unistd::read(&read_end, &mut line).unwrap(), 1);
+    assert_eq!(line[0], b'\n');
+    assert_eq!(
+        nix::unistd::read(&read_end, &mut line).unwrap(),
+        0,
+        "Phoenix holds no write end"
+    );
+    // Phoenix's end does not block and does not reach the next child.
+    let flags = nix::fcntl::fcntl(&read_end, nix::fcntl::FcntlArg::F_GETFL).unwrap();
+    assert_ne!(flags & libc::O_NONBLOCK, 0);
+    let flags = nix::fcntl::fcntl(&read_end, nix::fcntl::FcntlArg::F_GETFD).unwrap();
+    assert_ne!(flags & libc::FD_CLOEXEC, 0);
+}
+
+#[test]
+fn a_readiness_descriptor_below_three_is_refused_before_the_fork() {
+    let mut spec = ProcessSpec::command("x", vec!["/bin/true".into()], Placement::NewSession);
+    spec.readiness_fd = Some(1);
+    let error = start(&spec).unwrap_err();
+    assert_eq!(error.pid, None);
+    assert_eq!(error.message, "readiness descriptor 1: expected 3 or more");
+}
+
+#[test]
+fn a_readiness_descriptor_beyond_the_limit_fails_in_the_child() {
+    let mut spec = ProcessSpec::command("x", vec!["/bin/true".into()], Placement::NewSession);
+    spec.readiness_fd = Some(i32::MAX);
+    let error = start(&spec).unwrap_err();
+    assert_eq!(
+        error.message,
+        format!("readiness descriptor {}: Bad file descriptor", i32::MAX)
+    );
+    wait_for(error.pid.unwrap());
+}
+
+#[test]
+fn the_report_pipe_is_kept_clear_of_the_readiness_descriptor() {
+    let (_read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+    let target = write_end.as_raw_fd();
+    let pipe = ReadinessPipe::create(target).unwrap();
+    let moved = pipe.keep_clear(write_end).unwrap();
+    assert!(moved.as_raw_fd() > target);
+    assert!(pipe.write.as_raw_fd() >= 3);
+    let other = pipe.keep_clear(pipe_end()).unwrap();
+    assert_ne!(other.as_raw_fd(), target);
+}
+
+fn pipe_end() -> OwnedFd {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap().1
 }

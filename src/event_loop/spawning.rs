@@ -1,0 +1,94 @@
+//! What the shell adds around a spawn the core asked for: the stale files removed before
+//! it (DESIGN.md §4.7), logged and turned into transitions for the event log, and the
+//! `NOTIFY_SOCKET` the service is given. The checks themselves are
+//! `sys::stale_files`'s, the fork is `sys::spawn`'s; nothing here makes a system call.
+
+use std::path::Path;
+
+use crate::process_spec::ProcessSpec;
+use crate::service::{State, Transition};
+use crate::sys::stale_files::{StaleFile, remove_stale_files};
+
+/// Removes `spec`'s stale files; one info line per removal, and its transition (starting
+/// to starting, the sentence as the reason) for the caller to record.
+pub fn clear_stale_files(spec: &ProcessSpec) -> Vec<Transition> {
+    let mut removals = Vec::new();
+    for found in remove_stale_files(&spec.stale_files) {
+        match found {
+            StaleFile::Removed { reason, .. } => {
+                log::info!("{}: {reason}", spec.name);
+                removals.push(Transition {
+                    service: spec.name.clone(),
+                    from: State::Starting,
+                    to: State::Starting,
+                    reason,
+                    exit: None,
+                    restarts: 0,
+                    next_attempt: None,
+                });
+            }
+            StaleFile::Kept { path, reason } => {
+                log::debug!("{}: kept {} ({reason})", spec.name, path.display());
+            }
+            StaleFile::LeftAlone { warning, .. } => log::warn!("{}: {warning}", spec.name),
+        }
+    }
+    removals
+}
+
+/// `NOTIFY_SOCKET=path` over anything inherited; a path that is not UTF-8 (the runtime
+/// directory's) cannot be passed as the spec's text and is skipped with a warning.
+pub fn set_notify_socket(spec: &mut ProcessSpec, path: &Path) {
+    match path.to_str() {
+        Some(path) => spec
+            .environment
+            .push(("NOTIFY_SOCKET".to_string(), Some(path.to_string()))),
+        None => log::warn!(
+            "{}: no NOTIFY_SOCKET: {} is not UTF-8",
+            spec.name,
+            path.display()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process_spec::Placement;
+
+    #[test]
+    fn a_removal_is_a_transition_of_the_starting_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("LOCK");
+        std::fs::write(&lock, "").unwrap();
+        let mut spec = ProcessSpec::command("web", vec!["web".into()], Placement::NewSession);
+        spec.stale_files = vec![lock.clone(), dir.path().join("missing.pid")];
+        let removals = clear_stale_files(&spec);
+        assert_eq!(
+            removals,
+            [Transition {
+                service: "web".into(),
+                from: State::Starting,
+                to: State::Starting,
+                reason: format!("removed stale lock {} (nobody held it)", lock.display()),
+                exit: None,
+                restarts: 0,
+                next_attempt: None,
+            }]
+        );
+    }
+
+    #[test]
+    fn the_notify_socket_is_set_over_an_inherited_one() {
+        let mut spec = ProcessSpec::command("web", vec!["web".into()], Placement::NewSession);
+        spec.environment = vec![("NOTIFY_SOCKET".into(), Some("/elsewhere".into()))];
+        set_notify_socket(&mut spec, Path::new("/run/phoenix/notify/web.sock"));
+        let environment = crate::sys::environment::build_environment(&spec, None).unwrap();
+        let values: Vec<_> = environment
+            .iter()
+            .filter(|(key, _)| key == "NOTIFY_SOCKET")
+            .map(|(_, value)| value.clone())
+            .collect();
+        assert_eq!(values, ["/run/phoenix/notify/web.sock"]);
+    }
+}
