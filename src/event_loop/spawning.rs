@@ -25,6 +25,7 @@ pub fn clear_stale_files(spec: &ProcessSpec) -> Vec<Transition> {
                     exit: None,
                     restarts: 0,
                     next_attempt: None,
+                    health: None,
                 });
             }
             StaleFile::Kept { path, reason } => {
@@ -74,6 +75,7 @@ mod tests {
                 exit: None,
                 restarts: 0,
                 next_attempt: None,
+                health: None,
             }]
         );
     }

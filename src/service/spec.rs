@@ -69,6 +69,11 @@ fn common_spec(service: &Service) -> ProcessSpec {
         .collect();
     spec.stdout_pipe = unit.s6.as_ref().and_then(|s6| s6.logger.clone());
     spec.stdin_pipe = service.logger_for.as_ref().map(|_| unit.name.clone());
+    // Phoenix's own notify socket and watchdog (from a systemd above it) are not the
+    // services': one that notified there would speak for Phoenix.
+    spec.environment.extend(
+        ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"].map(|name| (name.to_string(), None)),
+    );
     if let Some(s6) = &unit.s6 {
         spec.environment
             .extend(s6.env.iter().map(|(k, v)| (k.clone(), v.clone())));
