@@ -14,3 +14,4 @@ mod procfs;
 mod services;
 mod tini_mode;
 mod wait;
+mod watch;

@@ -1,0 +1,13 @@
+//! Seeing what a crash does not show (DESIGN.md §4.1–§4.3, §4.7), with Phoenix as PID 1
+//! and the clients users have: readiness by `systemd-notify`, s6's `s6-notifyoncheck` and
+//! polled exec, tcp and http checks against a real `python3 -m http.server`; health checks
+//! that turn unhealthy, degraded and healthy again; hangs found by missing `WATCHDOG=1`
+//! pings and a still heartbeat file; stale files cleared before a start; and probe timers
+//! as the only wake-ups.
+
+mod health;
+mod idle;
+mod readiness;
+mod servers;
+mod stale_files;
+mod watchdog;

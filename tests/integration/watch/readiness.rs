@@ -1,0 +1,228 @@
+//! `starting` lasts until ready, and what is ordered after a service waits for that, not
+//! for its exec: `systemd-notify --ready` from a shell script, s6's `s6-notifyoncheck` on
+//! a notification-fd, and exec, tcp and http checks polled until they pass. Not ready in
+//! time is a counted failure; a notify datagram from outside the service changes nothing.
+
+use std::process::Command;
+
+use super::servers::free_port;
+use crate::control::ctl::{run, service_json, start, state_of, wait_for_state};
+use crate::harness::{DEADLINE, Phoenix, TestResult};
+use crate::services::setup::ServicesDir;
+
+/// A dependent that records its start in `order.log`.
+const DEPENDENT: &str = r#"command = "echo web >> order.log; exec sleep 1000"
+after = ["db"]
+"#;
+
+/// Asserts that `db` became ready before `web` started, from the order in `order.log`.
+#[track_caller]
+fn assert_web_started_after_ready(phoenix: &Phoenix) -> TestResult {
+    phoenix.wait_for_lines("order.log", 2)?;
+    assert_eq!(
+        phoenix.lines("order.log"),
+        ["db ready", "web"],
+        "{}",
+        phoenix.context()
+    );
+    Ok(())
+}
+
+/// Waits until `db` has started and is still `starting`, with `web` not started.
+#[track_caller]
+fn assert_waiting(phoenix: &Phoenix) -> TestResult {
+    phoenix.wait_for_file("db.started")?;
+    wait_for_state(phoenix, "db", "starting")?;
+    assert!(
+        !phoenix.exists("order.log"),
+        "web started early{}",
+        phoenix.context()
+    );
+    Ok(())
+}
+
+#[test]
+fn systemd_notify_ready_from_a_shell_script() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "db",
+        r#"command = '''
+touch db.started
+while [ ! -e go ]; do sleep 0.01; done
+echo "db ready" >> order.log
+systemd-notify --ready --status="accepting connections"
+exec sleep 1000
+'''
+[ready]
+check = "notify"
+"#,
+    )?;
+    layout.unit("web", DEPENDENT)?;
+    let phoenix = start(layout)?;
+    assert_waiting(&phoenix)?;
+    phoenix.touch("go")?;
+    assert_web_started_after_ready(&phoenix)?;
+    phoenix.wait_for_log("db: starting → running (ready: READY=1)")?;
+    let db = service_json(&phoenix, "db")?;
+    assert_eq!(db["status_text"], "accepting connections", "{db}");
+    Ok(())
+}
+
+#[test]
+fn s6_notifyoncheck_on_a_notification_fd() -> TestResult {
+    let layout = ServicesDir::new()?;
+    let go = layout.path("go");
+    layout.file(
+        "services.d/db/run",
+        "#!/bin/sh\ntouch ../../db.started\nexec s6-notifyoncheck -w 20 sh -c 'exec sleep 1000'\n",
+        0o755,
+    )?;
+    layout.file("services.d/db/notification-fd", "3\n", 0o644)?;
+    layout.file(
+        "services.d/db/data/check",
+        &format!(
+            "#!/bin/sh\n[ -e {go} ] || exit 1\necho \"db ready\" >> ../../order.log\n",
+            go = go.display()
+        ),
+        0o755,
+    )?;
+    layout.unit("web", DEPENDENT)?;
+    let phoenix = start(layout)?;
+    assert_waiting(&phoenix)?;
+    phoenix.touch("go")?;
+    assert_web_started_after_ready(&phoenix)?;
+    phoenix.wait_for_log("db: starting → running (ready: a line on fd 3)")?;
+    Ok(())
+}
+
+/// `db` waits for `go`, writes "db ready", then becomes what `check` probes for.
+fn polled(check: &str, serve: &str) -> String {
+    format!(
+        r#"command = '''
+touch db.started
+while [ ! -e go ]; do sleep 0.01; done
+echo "db ready" >> order.log
+{serve}
+'''
+[ready]
+{check}
+interval = "50ms"
+"#
+    )
+}
+
+#[test]
+fn exec_check_polls_until_it_exits_0() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "db",
+        &polled(
+            "check = \"exec\"\ncommand = [\"test\", \"-e\", \"db.up\"]",
+            "touch db.up; exec sleep 1000",
+        ),
+    )?;
+    layout.unit("web", DEPENDENT)?;
+    let phoenix = start(layout)?;
+    assert_waiting(&phoenix)?;
+    phoenix.touch("go")?;
+    assert_web_started_after_ready(&phoenix)?;
+    phoenix.wait_for_log("db: starting → running (ready: exec test -e db.up)")?;
+    Ok(())
+}
+
+#[test]
+fn tcp_and_http_checks_against_a_real_http_server() -> TestResult {
+    for check in ["tcp", "http"] {
+        let port = free_port()?;
+        let key = match check {
+            "tcp" => format!("address = \"127.0.0.1:{port}\""),
+            _ => format!("url = \"http://127.0.0.1:{port}/\""),
+        };
+        let layout = ServicesDir::new()?;
+        layout.unit(
+            "db",
+            &polled(
+                &format!("check = \"{check}\"\n{key}"),
+                &format!("exec /usr/bin/python3 -m http.server {port} --bind 127.0.0.1"),
+            ),
+        )?;
+        layout.unit("web", DEPENDENT)?;
+        let phoenix = start(layout)?;
+        assert_waiting(&phoenix)?;
+        phoenix.touch("go")?;
+        assert_web_started_after_ready(&phoenix)?;
+        let ready = match check {
+            "tcp" => format!("ready: tcp 127.0.0.1:{port}"),
+            _ => format!("ready: http://127.0.0.1:{port}/"),
+        };
+        phoenix.wait_for_log(&format!("db: starting → running ({ready})"))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn not_ready_in_time_is_a_failure_that_backs_off() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "db",
+        r#"command = "echo start >> db.log; exec sleep 1000"
+[ready]
+check = "notify"
+timeout = "300ms"
+[restart]
+delay = "200ms"
+"#,
+    )?;
+    let phoenix = start(layout)?;
+    phoenix.wait_for_log("db: not ready after 300ms, stopping it")?;
+    phoenix.wait_for_log("not ready after 300ms, retry in 200ms")?;
+    phoenix.wait_for_lines("db.log", 2)?;
+    let db = service_json(&phoenix, "db")?;
+    let deaths = db["deaths"].as_array().ok_or("no deaths")?;
+    let first = deaths.first().ok_or("no death")?;
+    assert_eq!(
+        (&first["verdict"], &first["reason"]),
+        (&"failure".into(), &"not ready after 300ms".into()),
+        "{db}"
+    );
+    Ok(())
+}
+
+#[test]
+fn datagrams_from_outside_the_service_are_ignored() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "db",
+        "command = \"touch db.started; exec sleep 1000\"\n[ready]\ncheck = \"notify\"\n",
+    )?;
+    // Another service of the same Phoenix, in a session of its own, tries to pass for db.
+    layout.unit(
+        "intruder",
+        r#"kind = "oneshot"
+command = '''
+while [ ! -S run/notify/db.sock ]; do sleep 0.01; done
+NOTIFY_SOCKET=$PWD/run/notify/db.sock systemd-notify --ready --status=intruder
+touch intruder.done
+'''
+"#,
+    )?;
+    let phoenix = start(layout)?;
+    phoenix.wait_for_file("intruder.done")?;
+    // And a process outside Phoenix's namespace altogether. systemd-notify returns once
+    // Phoenix has read (and dropped) its datagram.
+    let socket = phoenix.path("run/notify/db.sock");
+    let mut command = Command::new("systemd-notify");
+    command
+        .args(["--ready", "--status=outsider"])
+        .env("NOTIFY_SOCKET", &socket);
+    run(command, DEADLINE)?;
+    assert_eq!(
+        state_of(&phoenix, "db").as_deref(),
+        Some("starting"),
+        "{}",
+        phoenix.context()
+    );
+    let db = service_json(&phoenix, "db")?;
+    assert_eq!(db["status_text"], serde_json::Value::Null, "{db}");
+    Ok(())
+}
