@@ -98,6 +98,7 @@ pub struct EventLoop {
     probes: ProbeSource,
     notify: NotifySockets,
     readiness: ReadinessPipes,
+    s6: crate::sys::s6_supervise::S6Supervise,
     /// Tokens to serve in the next round: those poll reported, and those whose source
     /// used up its budget (served again without waiting: readiness is edge-triggered).
     ready: Vec<Token>,
@@ -154,6 +155,7 @@ impl EventLoop {
             probes: ProbeSource::new(PROBES, MAX_PROBES),
             notify: NotifySockets::new(notify_directory, NOTIFY, MAX_SERVICES),
             readiness: ReadinessPipes::new(READINESS, MAX_SERVICES),
+            s6: Default::default(),
             ready: Vec::new(),
             queue: VecDeque::new(),
             exit_code: None,
@@ -317,6 +319,11 @@ impl EventLoop {
 
     /// A transition: stamped with the wall clock, appended to the event log, streamed.
     fn record(&mut self, transition: Transition) {
+        if transition.health.is_none() {
+            let events =
+                crate::sys::s6_supervise::events_for(transition.from.name(), transition.to.name());
+            self.s6.announce(&transition.service, events);
+        }
         let (from, to, kind) = match transition.health {
             Some((from, to)) => (from.to_string(), to.to_string(), Some("health".to_string())),
             None => (transition.from.to_string(), transition.to.to_string(), None),
@@ -422,6 +429,9 @@ impl EventLoop {
     fn spawn(&mut self, token: SpawnToken, mut spec: ProcessSpec) {
         for removal in spawning::clear_stale_files(&spec) {
             self.record(removal);
+        }
+        if let Some(dir) = &spec.s6_service_dir {
+            self.s6.claim(&spec.name, dir);
         }
         let registry = self.poll.registry();
         if let Some(path) = self

@@ -52,6 +52,9 @@ pub struct ProcessSpec {
     /// Checked before the start: a pid file naming a dead process, or a lock file nobody
     /// holds, is removed (logged, and recorded as an event of the service).
     pub stale_files: Vec<PathBuf>,
+    /// An s6 service directory: Phoenix holds its `supervise/lock` and announces state
+    /// changes in its `event/` fifodir, as s6-supervise does, for s6's own tools.
+    pub s6_service_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +84,7 @@ impl ProcessSpec {
             readiness_fd: None,
             watchdog_usec: None,
             stale_files: Vec::new(),
+            s6_service_dir: None,
         }
     }
 }

@@ -29,6 +29,7 @@ fn status_shows_every_service_as_a_table_and_as_json() -> TestResult {
         [
             "NAME",
             "STATE",
+            "HEALTH",
             "PID",
             "UPTIME",
             "RESTARTS",
@@ -49,14 +50,14 @@ fn status_shows_every_service_as_a_table_and_as_json() -> TestResult {
             .unwrap_or_default()
     };
     let web = row("web");
-    assert_eq!(web.len(), 8, "{table}");
+    assert_eq!(web.len(), 9, "{table}");
     assert_eq!(
-        (web[1].as_str(), web[2].as_str()),
-        ("running", pid.as_str()),
+        (web[1].as_str(), web[2].as_str(), web[3].as_str()),
+        ("running", "—", pid.as_str()),
         "{table}"
     );
     assert_eq!(
-        (web[4].as_str(), web[7].as_str()),
+        (web[5].as_str(), web[8].as_str()),
         ("0", "closed"),
         "{table}"
     );
