@@ -226,3 +226,43 @@ touch intruder.done
     assert_eq!(db["status_text"], serde_json::Value::Null, "{db}");
     Ok(())
 }
+
+/// The main command given with `--services` and `phoenixctl restart --wait` wait for
+/// ready too, not for exec.
+#[test]
+fn the_main_command_and_restart_wait_follow_ready() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "db",
+        &polled(
+            "check = \"exec\"\ncommand = [\"test\", \"-e\", \"db.up\"]",
+            "touch db.up; exec sleep 1000",
+        ),
+    )?;
+    let phoenix = layout.start(&["--", "sh", "-c", "echo main >> order.log; exec sleep 1000"])?;
+    phoenix.wait_for_file("db.started")?;
+    crate::control::ctl::wait_for_state(&phoenix, "db", "starting")?;
+    assert!(
+        !phoenix.exists("order.log"),
+        "main started early{}",
+        phoenix.context()
+    );
+    phoenix.touch("go")?;
+    phoenix.wait_for_lines("order.log", 2)?;
+    assert_eq!(
+        phoenix.lines("order.log"),
+        ["db ready", "main"],
+        "{}",
+        phoenix.context()
+    );
+    // Not ready again (go and db.up are gone): --wait gives up at its timeout, since the
+    // restarted db is still starting.
+    std::fs::remove_file(phoenix.path("go"))?;
+    std::fs::remove_file(phoenix.path("db.up"))?;
+    let waited =
+        crate::control::ctl::phoenixctl(&phoenix, &["restart", "db", "--wait", "--timeout", "1s"])?;
+    assert_eq!(waited.code, 1, "{waited:?}");
+    phoenix.touch("go")?;
+    crate::control::ctl::wait_for_state(&phoenix, "db", "running")?;
+    Ok(())
+}
