@@ -14,8 +14,6 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 mod watch;
-#[cfg(test)]
-mod watch_tests;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

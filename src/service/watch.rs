@@ -446,3 +446,6 @@ impl Service {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

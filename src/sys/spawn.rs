@@ -11,12 +11,11 @@
 //! `WATCHDOG_PID` (`watchdog.rs`: the child's own pid, written into a buffer allocated
 //! before the fork).
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CString, OsString};
 use std::fs::OpenOptions;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::errno::Errno;
 
@@ -25,9 +24,11 @@ use crate::process_spec::{Placement, ProcessSpec};
 use crate::sys::credentials::{Credentials, resolve_credentials};
 use crate::sys::environment::build_environment;
 use crate::sys::signals::ChildSignals;
+use program::resolve_program;
 use readiness::ReadinessPipe;
 use watchdog::PidVariable;
 
+mod program;
 mod readiness;
 mod watchdog;
 
@@ -336,35 +337,6 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
         .map(|s| s.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect()
-}
-
-/// `execvp`'s lookup, done before the fork: a name with a slash is used as it is; otherwise
-/// the first executable file on the search path, else the first file found there (so exec
-/// reports EACCES, like a shell), else nothing.
-fn resolve_program(program: &str, search: &OsStr) -> Option<PathBuf> {
-    if program.is_empty() {
-        return None;
-    }
-    if program.contains('/') {
-        return Some(PathBuf::from(program));
-    }
-    let mut first_found = None;
-    for dir in std::env::split_paths(search) {
-        let dir = if dir.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            dir
-        };
-        let candidate = dir.join(program);
-        let Ok(metadata) = std::fs::metadata(&candidate) else {
-            continue;
-        };
-        if metadata.is_file() && metadata.permissions().mode() & 0o111 != 0 {
-            return Some(candidate);
-        }
-        first_found.get_or_insert(candidate);
-    }
-    first_found
 }
 
 /// The child side of the fork.

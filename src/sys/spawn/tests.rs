@@ -1,5 +1,8 @@
 //! Tests of fork and exec.
 use super::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
 use crate::process_spec::EnvironmentFileSpec;
 
 #[test]

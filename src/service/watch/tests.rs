@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::*;
+use super::super::*;
 use crate::health::Health;
 use crate::notify::NotifyMessage;
 use crate::unit::parse_unit;
