@@ -21,7 +21,8 @@ use nix::sys::socket;
 
 use super::connection::{Client, Disconnect, refuse};
 use super::protocol::{self, Reply, Request};
-use super::socket_file::{listen_at, prepare_directory, remove_stale_socket};
+use super::socket_file::{listen_at, prepare_directory};
+use crate::sys::stale_socket::remove_stale_socket;
 
 /// Connections served at once; one more is refused with an error reply.
 pub const MAX_CLIENTS: usize = 1024;
@@ -85,7 +86,7 @@ impl ControlServer {
             ));
         }
         prepare_directory(path).map_err(|error| context("creating its directory", error))?;
-        remove_stale_socket(path)?;
+        remove_stale_socket(path, nix::sys::socket::SockType::Stream)?;
         let mut listener = listen_at(path).map_err(|error| context("binding", error))?;
         let metadata = fs::symlink_metadata(path).map_err(|error| context("stat", error))?;
         registry

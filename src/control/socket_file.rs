@@ -1,6 +1,5 @@
-//! The control socket's file: its directory (0755 when Phoenix creates it), the removal of
-//! a stale socket left by an earlier Phoenix (never of a live one or of anything that is
-//! not a socket), and a listening socket of mode 0600 with a backlog deep enough for a
+//! The control socket's file: its directory (0755 when Phoenix creates it) and a listening
+//! socket of mode 0600 with a backlog deep enough for a
 //! burst of clients. Nothing here reads or writes a connection.
 //!
 //! The directory is the runtime directory, where services also find their notify sockets
@@ -11,11 +10,10 @@
 use std::fs;
 use std::io::{self, ErrorKind};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
 use mio::net::UnixListener;
-use nix::errno::Errno;
 use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType, UnixAddr};
 
 /// Pending connections the kernel keeps for us: many clients may connect in one burst.
@@ -41,53 +39,6 @@ pub(super) fn prepare_directory(path: &Path) -> io::Result<()> {
         }
         Err(error) => Err(error),
     }
-}
-
-/// A socket file left by an earlier Phoenix is removed; a live one, or anything that is not
-/// a socket, is left alone and reported.
-pub(super) fn remove_stale_socket(path: &Path) -> io::Result<()> {
-    let metadata = match fs::symlink_metadata(path) {
-        Ok(metadata) => metadata,
-        Err(error) if error.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(error) => return Err(error),
-    };
-    let error = |kind: ErrorKind, what: &str| {
-        io::Error::new(kind, format!("control socket {}: {what}", path.display()))
-    };
-    if !metadata.file_type().is_socket() {
-        return Err(error(
-            ErrorKind::AlreadyExists,
-            "exists and is not a socket; not removing it",
-        ));
-    }
-    if is_listening(path) {
-        return Err(error(
-            ErrorKind::AddrInUse,
-            "another process is listening on it",
-        ));
-    }
-    log::info!("control: removing stale socket {}", path.display());
-    fs::remove_file(path)
-}
-
-/// Whether something accepts connections at `path`, asked without ever blocking.
-fn is_listening(path: &Path) -> bool {
-    let Ok(address) = UnixAddr::new(path) else {
-        return false;
-    };
-    let Ok(probe) = socket::socket(
-        AddressFamily::Unix,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    ) else {
-        return false;
-    };
-    // EAGAIN: a listener whose backlog is full, alive all the same.
-    matches!(
-        socket::connect(probe.as_raw_fd(), &address),
-        Ok(()) | Err(Errno::EAGAIN)
-    )
 }
 
 pub(super) fn listen_at(path: &Path) -> io::Result<UnixListener> {

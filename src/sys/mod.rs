@@ -15,6 +15,7 @@ pub mod s6_supervise;
 pub mod signals;
 pub mod spawn;
 pub mod stale_files;
+pub mod stale_socket;
 
 /// An I/O error's text without std's "(os error N)" suffix.
 pub fn io_error_text(error: &std::io::Error) -> String {

@@ -26,7 +26,7 @@ use std::cell::Cell;
 use std::fs;
 use std::io::{self, ErrorKind, IoSliceMut};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -95,7 +95,8 @@ impl NotifySocket {
             )
         };
         prepare_directory(path).map_err(|error| context("creating its directory", error))?;
-        remove_stale_socket(path).map_err(|error| context("replacing it", error))?;
+        super::stale_socket::remove_stale_socket(path, SockType::Datagram)
+            .map_err(|error| context("replacing it", error))?;
         let socket = bind_datagram(path).map_err(|error| context("binding", error))?;
         let metadata = fs::symlink_metadata(path).map_err(|error| context("stat", error))?;
         Ok(NotifySocket {
@@ -261,45 +262,6 @@ fn prepare_directory(path: &Path) -> io::Result<()> {
         }
         Err(error) => Err(error),
     }
-}
-
-/// A socket file nobody is bound to any more is removed; a live one, or anything that is
-/// not a socket, is left alone and reported.
-fn remove_stale_socket(path: &Path) -> io::Result<()> {
-    let metadata = match fs::symlink_metadata(path) {
-        Ok(metadata) => metadata,
-        Err(error) if error.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(error) => return Err(error),
-    };
-    if !metadata.file_type().is_socket() {
-        return Err(io::Error::new(
-            ErrorKind::AlreadyExists,
-            "exists and is not a socket; not removing it",
-        ));
-    }
-    if is_bound(path) {
-        return Err(io::Error::new(
-            ErrorKind::AddrInUse,
-            "another process is bound to it",
-        ));
-    }
-    fs::remove_file(path)
-}
-
-/// Whether a datagram socket is bound at `path`: connecting to a stale file is refused.
-fn is_bound(path: &Path) -> bool {
-    let Ok(address) = UnixAddr::new(path) else {
-        return false;
-    };
-    let Ok(probe) = socket::socket(
-        AddressFamily::Unix,
-        SockType::Datagram,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    ) else {
-        return false;
-    };
-    socket::connect(probe.as_raw_fd(), &address).is_ok()
 }
 
 fn bind_datagram(path: &Path) -> io::Result<OwnedFd> {

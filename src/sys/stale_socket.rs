@@ -1,0 +1,58 @@
+//! A socket file left by an earlier Phoenix is removed before a new one is bound there;
+//! one something still answers on, or anything that is not a socket, is left alone and
+//! reported. Shared by the control socket (stream) and the notify sockets (datagram).
+
+use std::fs;
+use std::io::{self, ErrorKind};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
+
+/// Removes the socket file at `path` unless a socket of `kind` still answers there.
+pub fn remove_stale_socket(path: &Path, kind: SockType) -> io::Result<()> {
+    let metadata = match fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    let error = |kind: ErrorKind, what: &str| {
+        io::Error::new(kind, format!("socket {}: {what}", path.display()))
+    };
+    if !metadata.file_type().is_socket() {
+        return Err(error(
+            ErrorKind::AlreadyExists,
+            "exists and is not a socket; not removing it",
+        ));
+    }
+    if answers(path, kind) {
+        return Err(error(
+            ErrorKind::AddrInUse,
+            "another process is listening on it",
+        ));
+    }
+    log::info!("removing stale socket {}", path.display());
+    fs::remove_file(path)
+}
+
+/// Whether something accepts a connection at `path`, asked without ever blocking; a
+/// listener whose backlog is full (EAGAIN) is alive all the same.
+fn answers(path: &Path, kind: SockType) -> bool {
+    let Ok(address) = UnixAddr::new(path) else {
+        return false;
+    };
+    let Ok(probe) = socket::socket(
+        AddressFamily::Unix,
+        kind,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    ) else {
+        return false;
+    };
+    matches!(
+        socket::connect(probe.as_raw_fd(), &address),
+        Ok(()) | Err(Errno::EAGAIN)
+    )
+}
