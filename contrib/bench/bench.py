@@ -10,9 +10,11 @@ Everything written goes under one temporary directory.  See docs/benchmarks.md.
 
 import argparse
 import datetime
+import http.client
 import json
 import os
 import platform
+import random
 import resource
 import select
 import shlex
@@ -71,6 +73,14 @@ class Settings:
         self.shutdown_cap_s = 10.0 if quick else 20.0
         self.stop_timeout_s = 5               # configured stop timeout where a peer has one
         self.crash_window_s = 10.0 if quick else 20.0
+        self.probe_services = 100
+        self.probe_windows = 3 if quick else 6
+        self.probe_window_s = 5 if quick else 10     # whole seconds: the sidecar's rounds
+        self.probe_up_timeout_s = 30.0                # until every service is healthy
+        self.hang_reps = 3 if quick else 10
+        self.hang_watchdog = "1s"
+        self.hang_ping_ms = 200
+        self.hang_stop_timeout_s = 0.2
 
 
 # --------------------------------------------------------------------------------------
@@ -240,7 +250,7 @@ class Helpers:
         cc = shutil.which("gcc") or shutil.which("cc")
         if not cc:
             raise SystemExit("bench: a C compiler (gcc) is needed to build the helper programs")
-        for name in ("noop", "floor", "bsvc"):
+        for name in ("noop", "floor", "bsvc", "hsrv"):
             src = os.path.join(HERE, "helpers", f"{name}.c")
             out = os.path.join(bindir, name)
             cmd = [cc, "-static", "-O2", "-o", out, src]
@@ -254,7 +264,8 @@ class Helpers:
         self.noop = os.path.join(bindir, "noop")
         self.floor = os.path.join(bindir, "floor")
         self.bsvc = os.path.join(bindir, "bsvc")
-        self.exes = {os.path.realpath(p) for p in (self.noop, self.floor, self.bsvc)}
+        self.hsrv = os.path.join(bindir, "hsrv")
+        self.exes = {os.path.realpath(p) for p in (self.noop, self.floor, self.bsvc, self.hsrv)}
 
 
 # --------------------------------------------------------------------------------------
@@ -418,8 +429,9 @@ def wait_for(cond, timeout_s, step_s=0.002):
 class Service:
     """One supervised service: `bsvc [--notify-fd N] MODE STAMP ARGS...`."""
 
-    def __init__(self, name, bench, mode, stamp, args=(), tuned=True, notify_fd=None):
+    def __init__(self, name, bench, mode, stamp, args=(), tuned=True, notify_fd=None, phoenix=()):
         self.name = name
+        self.phoenix = list(phoenix)  # extra TOML lines ([health], [watchdog]) for Phoenix
         self.mode = mode
         self.stamp = stamp
         self.args = list(args)
@@ -691,6 +703,7 @@ class PhoenixServices(Supervisor):
                 # the restart scenario kills the same service 20 times in under a minute
                 body += ["", "[restart]", 'delay = "0s"', "max-failures = 1000"]
             body += ["", "[stop]", f'timeout = "{svc.stop_timeout_s}s"']
+            body += [""] + svc.phoenix if svc.phoenix else []
             with open(os.path.join(d, f"{svc.name}.toml"), "w") as f:
                 f.write("\n".join(body) + "\n")
         # keep the runtime and state directories (control socket, circuit-breaker state)
@@ -1479,6 +1492,373 @@ def scenario_crashloop(b):
 
 
 # --------------------------------------------------------------------------------------
+# Scenario 9: the cost of health probes
+# --------------------------------------------------------------------------------------
+
+def stat_cpu_ms(pid):
+    """(utime + stime, cutime + cstime) of pid in ms, from /proc/PID/stat (clock ticks)."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        data = f.read()
+    fields = data[data.rfind(b")") + 2:].split()
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) * tick_ms, (int(fields[13]) + int(fields[14])) * tick_ms
+
+
+def sched_cpu_ms(pid):
+    """utime + stime at ns precision (/proc/PID/schedstat: time spent on a CPU), or None
+    where the kernel does not keep it."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            ns = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return ns / NS_PER_MS if ns else None
+
+
+def fork_counter(init):
+    """count() -> pids handed out so far in init's PID namespace (its last pid, read by a
+    `cat` run inside it through nsenter), less the pids the readers took themselves."""
+    reads = [0]
+
+    def count():
+        res = subprocess.run(["nsenter", "-t", str(init), "-p", "cat", "/proc/sys/kernel/ns_last_pid"],
+                             capture_output=True, text=True, timeout=10)
+        if res.returncode != 0:
+            raise NA(f"nsenter failed: {res.stderr.strip()[:80]}")
+        reads[0] += 1
+        return int(res.stdout) - reads[0]
+    return count
+
+
+class HttpServer:
+    """hsrv as PID 1 of its own namespace, on 127.0.0.1 at a port the kernel chose."""
+
+    def __init__(self, b):
+        self.portfile = b.path(f"hsrv-{b.next_id()}.port")
+        self.run = Pid1Run(b, [b.helpers.hsrv, self.portfile], "hsrv").start()
+        if not self.run.wait(lambda: os.path.exists(self.portfile), 5):
+            self.run.stop()
+            raise NA("the HTTP server did not start")
+        with open(self.portfile) as f:
+            self.port = int(f.read())
+        self.url = f"http://127.0.0.1:{self.port}/healthz"
+
+    def count(self):
+        """Requests answered so far (`GET /count` itself is not counted)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", "/count")
+            return int(conn.getresponse().read())
+        finally:
+            conn.close()
+
+
+class Sidecar(Peer):
+    """A shell loop doing the probes for a supervisor that has no health checks."""
+    kind = "sidecar"
+
+    def __init__(self, bench, name, needs):
+        super().__init__(bench)
+        self.name = name
+        self.needs = needs
+
+    def unavailable(self):
+        missing = [n for n in self.needs if not shutil.which(n)]
+        return f"{', '.join(missing)} not installed" if missing else None
+
+
+def run_sidecar(b, script, timeout_s):
+    """`bash -c SCRIPT` as PID 1 of its own namespace, to its end: (CPU ms of unshare, bash
+    and every process bash waited for, from wait4's rusage; wall ms)."""
+    argv = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "bash", "-c", script]
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    logpath = b.path("logs", f"sidecar.{b.next_id()}.log")
+    os.makedirs(os.path.dirname(logpath), exist_ok=True)
+    acts = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, logpath, os.O_WRONLY | os.O_CREAT, 0o644),
+            (os.POSIX_SPAWN_DUP2, 1, 2)]
+    t0 = now_ns()
+    pid = os.posix_spawnp(argv[0], argv, env, file_actions=acts, setsid=True)
+    t1 = None
+    try:
+        t1 = pidfd_wait(pid, timeout_s)
+    finally:
+        if t1 is None:  # timed out or interrupted: end the loop and all it started
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, status, ru = os.wait4(pid, 0)
+    if t1 is None:
+        raise NA(f"the loop did not finish within {timeout_s:.0f} s")
+    if status != 0:
+        raise NA(f"the loop failed (wait status {status})")
+    return (ru.ru_utime + ru.ru_stime) * 1000, (t1 - t0) / NS_PER_MS
+
+
+def healthy_count(run):
+    with open(run.logpath, errors="replace") as f:
+        return sum(1 for line in f if "→ healthy" in line)
+
+
+def trouble_note(run):
+    """What went wrong during the windows, if anything: health changes, restarts."""
+    with open(run.logpath, errors="replace") as f:
+        bad = sum(1 for line in f if "→ unhealthy" in line or "→ degraded" in line)
+    restarts = sum(len(read_stamps(st)[0]) - 1 for st in run.stamps)
+    return ((f"; {bad} changes to degraded or unhealthy in Phoenix's log" if bad else "")
+            + (f"; {restarts} service restarts" if restarts else ""))
+
+
+def probe_services(b, label, health):
+    """Phoenix with probe_services pausing services, each with these [health] lines;
+    returns the run once every service is healthy (or, without [health], up)."""
+    s = b.settings
+    stamps = [b.path(f"{label}-{b.next_id()}-{i}.stamp") for i in range(s.probe_services)]
+    extra = ["[health]"] + health if health else []
+    services = [Service(f"svc{i:03d}", b, "pause", st, phoenix=extra) for i, st in enumerate(stamps)]
+    run = b.start_services(PhoenixServices(b), label, services)
+    run.stamps = stamps
+    try:
+        b.wait_up(run, stamps, s.up_timeout_s)
+        if health and not run.wait(lambda: healthy_count(run) >= len(services), s.probe_up_timeout_s, 0.05):
+            raise NA(f"{healthy_count(run)}/{len(services)} services healthy after {s.probe_up_timeout_s:.0f} s")
+    except BaseException:
+        run.stop()
+        raise
+    return run
+
+
+def phoenix_windows(b, run, count):
+    """Phoenix's CPU over probe_windows windows, per 1000 probes of that window: PID 1
+    alone, and PID 1 with the children it reaped; and the totals over all windows."""
+    s = b.settings
+    alone, with_kids = [], []
+    tot = {"probes": 0, "own": 0.0, "kids": 0.0, "s": s.probe_windows * s.probe_window_s}
+    for _ in range(s.probe_windows):
+        c0, t0, (o0, k0) = count(), sched_cpu_ms(run.init), stat_cpu_ms(run.init)
+        time.sleep(s.probe_window_s)
+        run.check_alive()
+        c1, t1, (o1, k1) = count(), sched_cpu_ms(run.init), stat_cpu_ms(run.init)
+        n = c1 - c0
+        if n <= 0:
+            raise NA("no probe in a window")
+        own = t1 - t0 if t0 is not None and t1 is not None else o1 - o0
+        alone.append(own * 1000 / n)
+        with_kids.append((own + k1 - k0) * 1000 / n)
+        tot["probes"] += n
+        tot["own"] += o1 - o0
+        tot["kids"] += k1 - k0
+    return alone, with_kids, tot
+
+
+def baseline_note(b):
+    """Phoenix's CPU with the same services and no [health], over the same time."""
+    s = b.settings
+    total = s.probe_windows * s.probe_window_s
+    try:
+        with probe_services(b, "probes-none", []) as run:
+            o0, _ = stat_cpu_ms(run.init)
+            time.sleep(total)
+            run.check_alive()
+            return f"without [health], PID 1 used {stat_cpu_ms(run.init)[0] - o0:.0f} ms in {total} s"
+    except NA as e:
+        return f"without [health]: n/a ({e})"
+
+
+def sidecar_windows(b, script, count):
+    """The sidecar once per window (probe_window_s rounds): CPU ms per 1000 probes, the
+    probes counted by count() around it or, without count, as rounds × services."""
+    s = b.settings
+    values, probes, wall = [], 0, 0.0
+    for _ in range(s.probe_windows):
+        before = count() if count else 0
+        cpu, ms = run_sidecar(b, script, 20 * s.probe_window_s + 60)
+        n = count() - before if count else s.probe_window_s * s.probe_services
+        if n <= 0:
+            raise NA("no request reached the server")
+        values.append(cpu * 1000 / n)
+        probes += n
+        wall += ms / 1000
+    return values, False, f"{probes} probes in {wall:.0f} s ({probes / wall:.0f}/s)"
+
+
+def sidecar_script(b, command):
+    s = b.settings
+    return (f"for ((r = 0; r < {s.probe_window_s}; r++)); do for ((i = 0; i < {s.probe_services}; "
+            f"i++)); do {command}; done; sleep 1; done")
+
+
+def probes_how(b, check):
+    s = b.settings
+    return (f"{s.probe_services} services (`bsvc pause`) under Phoenix, each with `[health] check = "
+            f"\"{check}\"`, `interval = \"1s\"` (from the end of one probe to the start of the next; "
+            f"other keys default). Once every service is healthy: {s.probe_windows} windows of "
+            f"{s.probe_window_s} s. Values are CPU time per 1000 probes in each window. Phoenix: PID 1's "
+            f"utime + stime at ns precision from /proc/PID/schedstat (the note gives the "
+            f"/proc/PID/stat total, in 10 ms ticks). Sidecar: a bash loop, PID 1 of its own namespace, "
+            f"{s.probe_window_s} rounds per window of {s.probe_services} probes then `sleep 1`; its CPU "
+            f"is wait4's rusage of the whole tree (unshare, bash, every probe and `sleep`).")
+
+
+def scenario_probes(b):
+    s = b.settings
+    th = Table("9a", f"9a. Health probes over http: CPU time per 1000 probes, {s.probe_services} services",
+               "ms", how=probes_how(b, "http"), digits=2)
+    tx = Table("9b", f"9b. Health probes by exec of `true`: CPU time per 1000 probes, "
+                     f"{s.probe_services} services", "ms", how=probes_how(b, "exec"), digits=1)
+    phoenix = next((p for p in b.supervisors() if p.is_phoenix()), None)
+    base = baseline_note(b) if phoenix and not phoenix.unavailable() else ""
+    probes_http(b, th, phoenix, base)
+    probes_exec(b, tx, phoenix, base)
+    return [th, tx]
+
+
+def probes_http(b, t, phoenix, base):
+    t.how += (" The server is `hsrv` (C, one thread, its own process and namespace) on 127.0.0.1; "
+              "it counts the requests it answered, and its CPU is counted for neither side.")
+    side = Sidecar(b, "sidecar: bash loop of curl", ["bash", "curl"])
+    try:
+        server = HttpServer(b)
+    except NA as e:
+        for peer in filter(None, [phoenix, side]):
+            t.add(Row(peer, na=str(e)))
+        return
+    with server.run:
+        if phoenix:
+            def one():
+                health = ['check = "http"', f'url = "{server.url}"', 'interval = "1s"']
+                with probe_services(b, "probes-http", health) as run:
+                    alone, _, tot = phoenix_windows(b, run, server.count)
+                    return alone, False, (f"{tot['probes']} probes in {tot['s']} s; /proc/PID/stat: {tot['own']:.0f} ms, "
+                                          f"children {tot['kids']:.0f} ms; {base}{trouble_note(run)}")
+            measure(t, phoenix, "", one)
+        script = sidecar_script(b, f"curl -s -o /dev/null {server.url}")
+        measure(t, side, "", lambda: sidecar_windows(b, script, server.count),
+                note="`curl -s -o /dev/null URL`;")
+
+
+def probes_exec(b, t, phoenix, base):
+    true = shutil.which("true") or "/bin/true"
+    t.how += (f" Exec probes are counted as the pids handed out in Phoenix's PID namespace (its "
+              f"ns_last_pid, read through nsenter, less the readers' own); the services do not fork. "
+              f"`true` is {os.path.realpath(true)} for both. × Phoenix compares the sidecar with "
+              f"Phoenix and its probe processes (+ cutime + cstime of the probes it reaped).")
+    if phoenix:
+        kids = {}
+
+        def one():
+            health = ['check = "exec"', 'command = ["true"]', 'interval = "1s"']
+            with probe_services(b, "probes-exec", health) as run:
+                alone, kids["values"], tot = phoenix_windows(b, run, fork_counter(run.init))
+                return alone, False, (f"{tot['probes']} probes in {tot['s']} s; /proc/PID/stat: {tot['own']:.0f} ms; "
+                                      f"{base}{trouble_note(run)}")
+        measure(t, phoenix, "PID 1 only", one)
+
+        def both():
+            if "values" not in kids:
+                raise NA("see the row above")
+            return kids["values"], False, ""
+        measure(t, phoenix, "with its probe processes", both)
+    side = Sidecar(b, f"sidecar: bash loop of {true}", ["bash"])
+    script = sidecar_script(b, true)
+    measure(t, side, "with its probe processes", lambda: sidecar_windows(b, script, None),
+            note=f"probes = rounds × {b.settings.probe_services};")
+
+
+# --------------------------------------------------------------------------------------
+# Scenario 10: hang detection
+# --------------------------------------------------------------------------------------
+
+def read_pings(path):
+    """The times (ns) of the WATCHDOG=1 pings `bsvc watchdog` logged as "P" lines."""
+    with open(path) as f:
+        return [int(line.split()[1]) for line in f if line.startswith("P ")]
+
+
+def hang_once(b, run, stamp, rng):
+    """SIGSTOP the service at a random moment once it has run ≥ restart_min_age_s; (ms from
+    the stop, ms from its last ping) to the new instance's first stamp, or None if none
+    came within restart_timeout_s."""
+    s = b.settings
+    starts, _ = read_stamps(stamp)
+    age = (now_ns() - starts[-1]) / 1e9
+    # a random phase against the pings: the harness's own timing must not pick it
+    time.sleep(max(0.0, s.restart_min_age_s - age) + rng.uniform(0, s.hang_ping_ms / 1000))
+    pids = wait_for(run.service_pids, 5)
+    if not pids:
+        raise NA("service process not found")
+    before = len(starts)
+    t_stop = now_ns()
+    os.kill(pids[0], signal.SIGSTOP)
+    if not run.wait(lambda: len(read_stamps(stamp)[0]) > before, s.restart_timeout_s, 0.001):
+        return None
+    # let the new instance be seen as a process before the next round
+    wait_for(lambda: run.service_pids() and run.service_pids()[0] != pids[0], 5)
+    t_new = read_stamps(stamp)[0][before]
+    last_ping = max(p for p in read_pings(stamp) if p < t_stop)
+    return (t_new - t_stop) / NS_PER_MS, (t_new - last_ping) / NS_PER_MS
+
+
+def hang_reasons(run):
+    with open(run.logpath, errors="replace") as f:
+        return sum(1 for line in f if "warn:" in line and "hung (" in line)
+
+
+def hang_how(s):
+    core = resource.getrlimit(resource.RLIMIT_CORE)[0]
+    return (f"One service (`bsvc watchdog {s.hang_ping_ms}`: it sends `WATCHDOG=1` to $NOTIFY_SOCKET "
+            f"itself every {s.hang_ping_ms} ms and stamps each ping) with `[watchdog] timeout = "
+            f"\"{s.hang_watchdog}\"` (signal SIGABRT, the default), `[stop] timeout = "
+            f"\"{s.hang_stop_timeout_s}s\"`, `[restart] delay = \"0s\"`. Once it has run ≥ "
+            f"{s.restart_min_age_s} s, and after a further random 0–{s.hang_ping_ms} ms (so the stop falls "
+            f"anywhere between two pings), the harness SIGSTOPs it. 'SIGSTOP → restart': from just before "
+            f"kill(2) to the new instance's first-instruction stamp; 'last ping → restart': from the "
+            f"service's stamp of its last ping before the stop (where the watchdog counts from) to the "
+            f"same stamp; {plural(s.hang_reps, 'hang')}. RLIMIT_CORE is {core}"
+            + (" (no core dump). " if core == 0 else " (a core dump may add to the time). ")
+            + "No peer has hang detection: s6, runit, supervisord and Horust have no watchdog or "
+              "heartbeat setting (systemd's WatchdogSec= has one, but systemd is not a peer here).")
+
+
+def hang_phoenix(b, peer, since_ping):
+    s = b.settings
+    stamp = b.path(f"hang-{b.next_id()}.stamp")
+    svc = Service("hung", b, "watchdog", stamp, [str(s.hang_ping_ms)],
+                  phoenix=["[watchdog]", f'timeout = "{s.hang_watchdog}"'])
+    svc.stop_timeout_s = s.hang_stop_timeout_s
+    rng = random.Random(1)
+    with b.start_services(peer, "hang", [svc]) as run:
+        b.wait_up(run, [stamp], s.up_timeout_s)
+        got = [v for v in (hang_once(b, run, stamp, rng) for _ in range(s.hang_reps)) if v]
+        if not got:
+            raise NA(f"no restart within {s.restart_timeout_s:.0f} s of a SIGSTOP")
+        missed = s.hang_reps - len(got)
+        since_ping.extend(v[1] for v in got)
+        note = f"{hang_reasons(run)} hangs reported in Phoenix's log"
+        return [v[0] for v in got], False, note + (f"; {missed} stops not followed by a restart" if missed else "")
+
+
+def scenario_hang(b):
+    s = b.settings
+    t = Table("10", f"10. Hang: SIGSTOP to the restart, watchdog timeout {s.hang_watchdog}", "ms",
+              how=hang_how(s), digits=1)
+    for peer in b.supervisors():
+        if not peer.is_phoenix():
+            t.add(Row(peer, "SIGSTOP → restart", na="no hang detection"))
+            continue
+        since_ping = []
+        measure(t, peer, "SIGSTOP → restart", lambda peer=peer, acc=since_ping: hang_phoenix(b, peer, acc))
+
+        def ping():
+            if not since_ping:
+                raise NA("see the row above")
+            return since_ping, False, ""
+        measure(t, peer, "last ping → restart", ping)
+    return [t]
+
+
+# --------------------------------------------------------------------------------------
 # Driver
 # --------------------------------------------------------------------------------------
 
@@ -1491,6 +1871,8 @@ SCENARIOS = [
     ("storm", scenario_storm),
     ("shutdown", scenario_shutdown),
     ("crashloop", scenario_crashloop),
+    ("probes", scenario_probes),
+    ("hang", scenario_hang),
 ]
 SCENARIO_ALIASES = {str(i + 1): name for i, (name, _) in enumerate(SCENARIOS)}
 

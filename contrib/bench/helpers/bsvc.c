@@ -16,6 +16,9 @@
  *   fail          exit 1 at once
  *   exit CODE     exit CODE at once
  *   group10       fork 10 children that pause (as above) in this process group, then pause
+ *   watchdog MS   send the datagram "WATCHDOG=1" to $NOTIFY_SOCKET (a path, or @name for
+ *                 the abstract namespace) at once and then every MS milliseconds, forever;
+ *                 after each, append "P <nanoseconds> <pid>\n" to STAMPFILE
  *   storm N RESULT [pause]
  *                 create N double-forked orphans blocked on a pipe, release them all at
  *                 once, and poll until every one has been reaped by someone (kill(pid,0)
@@ -26,12 +29,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +103,27 @@ static int load_args_file(void) {
     }
     file_args[n] = NULL;
     return n;
+}
+
+/* systemd's notify protocol without libsystemd: one datagram per ping */
+static int watchdog(long ms, int stamp) {
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (!path || !*path || strlen(path) >= sizeof addr.sun_path) return 3;
+    strcpy(addr.sun_path, path);
+    if (path[0] == '@') addr.sun_path[0] = 0;
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 3;
+    struct timespec period = {ms / 1000, (ms % 1000) * 1000000L};
+    for (;;) {
+        ssize_t w = sendto(fd, "WATCHDOG=1", 10, 0, (struct sockaddr *)&addr, alen);
+        char line[64];
+        int len = snprintf(line, sizeof line, "P %lld %d\n", now_ns(), (int)getpid());
+        if (w == 10 && stamp >= 0) w = write(stamp, line, (size_t)len);
+        (void)w;
+        nanosleep(&period, NULL);
+    }
 }
 
 static int is_zombie(pid_t pid) {
@@ -209,6 +236,8 @@ int main(int argc, char **argv) {
     if (pausing) {
         stamp_fd = fd;
         signal(SIGTERM, on_term);
+    } else if (strcmp(mode, "watchdog") == 0 && argc - i >= 3) {
+        return watchdog(strtol(argv[i + 2], NULL, 10), fd);
     } else if (fd >= 0) {
         close(fd);
     }
