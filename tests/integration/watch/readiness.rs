@@ -266,3 +266,48 @@ fn the_main_command_and_restart_wait_follow_ready() -> TestResult {
     crate::control::ctl::wait_for_state(&phoenix, "db", "running")?;
     Ok(())
 }
+
+/// A flood of datagrams (oversized, or from a stranger) costs bounded memory and time: the
+/// service stays starting, Phoenix keeps answering, its memory stays small.
+#[test]
+fn a_flood_of_notify_datagrams_changes_nothing() -> TestResult {
+    use std::os::unix::net::UnixDatagram;
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "db",
+        "command = \"touch db.started; exec sleep 1000\"\n[ready]\ncheck = \"notify\"\n",
+    )?;
+    let phoenix = start(layout)?;
+    phoenix.wait_for_file("db.started")?;
+    let socket = phoenix.path("run/notify/db.sock");
+    phoenix.eventually("the notify socket exists", || socket.exists())?;
+    let sender = UnixDatagram::unbound()?;
+    sender.set_nonblocking(true)?;
+    let oversized = vec![b'x'; 8192];
+    let mut sent = 0;
+    for round in 0..20_000 {
+        let datagram: &[u8] = if round % 2 == 0 {
+            &oversized
+        } else {
+            b"READY=1"
+        };
+        if sender.send_to(datagram, &socket).is_ok() {
+            sent += 1;
+        }
+    }
+    assert!(sent > 0, "nothing could be sent");
+    assert_eq!(
+        state_of(&phoenix, "db").as_deref(),
+        Some("starting"),
+        "{}",
+        phoenix.context()
+    );
+    let rss_kib: u64 = crate::procfs::status_field(phoenix.pid()?, "VmRSS")
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .ok_or("no VmRSS")?;
+    assert!(
+        rss_kib < 32 * 1024,
+        "phoenix uses {rss_kib} KiB after the flood"
+    );
+    Ok(())
+}
