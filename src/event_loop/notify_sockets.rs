@@ -22,7 +22,7 @@ use mio::{Interest, Registry, Token};
 
 use crate::core::{Event, Pid, SpawnToken};
 use crate::notify::parse_datagram;
-use crate::sys::notify_socket::{NotifySocket, Reading, sender_belongs_to};
+use crate::sys::notify_socket::{Datagram, NotifySocket, Reading, sender_belongs_to};
 
 /// Datagrams read from one socket in one wake-up; the rest waits for the next round.
 const BUDGET: usize = 64;
@@ -104,24 +104,36 @@ impl NotifySockets {
         let Some(entry) = self.slot_of(token).and_then(|slot| self.sockets.get(slot)) else {
             return Reading::Drained;
         };
-        let mut datagrams = Vec::new();
-        let reading = entry.socket.receive_all(&mut datagrams, BUDGET);
-        for datagram in &datagrams {
-            let sender = datagram.sender_pid;
-            let Some((spawn, group)) = entry.spawn else {
+        let Some((spawn, group)) = entry.spawn else {
+            // Read and drop: nothing of the service runs to speak for it.
+            let mut ignore = |datagram: &Datagram| {
                 log::debug!(
-                    "{}: notify datagram from pid {sender} ignored: no process of it is running",
-                    entry.service
+                    "{}: notify datagram from pid {} ignored: no process of it is running",
+                    entry.service,
+                    datagram.sender_pid
                 );
-                continue;
+                false
             };
-            if !sender_belongs_to(sender, group) {
+            return entry
+                .socket
+                .receive_all(&mut Vec::new(), BUDGET, &mut ignore);
+        };
+        let mut believe = |datagram: &Datagram| {
+            let sender = datagram.sender_pid;
+            let belongs = sender_belongs_to(sender, group);
+            if !belongs {
                 log::debug!(
                     "{}: notify datagram from pid {sender} rejected: not in its process group or session {group}",
                     entry.service
                 );
-                continue;
             }
+            belongs
+        };
+        let mut datagrams = Vec::new();
+        let reading = entry
+            .socket
+            .receive_all(&mut datagrams, BUDGET, &mut believe);
+        for datagram in &datagrams {
             let messages = parse_datagram(&datagram.bytes);
             if !messages.is_empty() {
                 events.push_back(Event::Notified {
@@ -130,8 +142,6 @@ impl NotifySockets {
                 });
             }
         }
-        // Only now, with every sender checked, may a waiting `systemd-notify` go.
-        drop(datagrams);
         reading
     }
 

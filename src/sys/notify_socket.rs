@@ -116,14 +116,29 @@ impl NotifySocket {
         &self.path
     }
 
-    /// Reads queued datagrams into `out` until none is left or `budget` datagrams were read
-    /// (dropped ones count too, so a flood of junk is bounded like any other).
-    pub fn receive_all(&self, out: &mut Vec<Datagram>, budget: usize) -> Reading {
+    /// Reads queued datagrams until none is left or `budget` datagrams were read (dropped
+    /// ones count too, so a flood of junk is bounded like any other). Each is shown to
+    /// `accept` at once, while its sender still holds the descriptors it passed (a waiting
+    /// `systemd-notify` cannot exit and be reaped before its credentials are checked); then
+    /// those descriptors are closed, so one datagram's worth at most is ever held, and the
+    /// accepted ones go to `out`.
+    pub fn receive_all(
+        &self,
+        out: &mut Vec<Datagram>,
+        budget: usize,
+        accept: &mut dyn FnMut(&Datagram) -> bool,
+    ) -> Reading {
         let mut buffer = [0u8; MAX_DATAGRAM + 1];
         let mut control = nix::cmsg_space!(libc::ucred, [RawFd; MAX_PASSED_DESCRIPTORS]);
         for _ in 0..budget {
             match self.receive_one(&mut buffer, &mut control) {
-                Ok(Some(datagram)) => out.push(datagram),
+                Ok(Some(mut datagram)) => {
+                    let accepted = accept(&datagram);
+                    datagram.descriptors.clear();
+                    if accepted {
+                        out.push(datagram);
+                    }
+                }
                 Ok(None) => {}
                 Err(Errno::EAGAIN) => return Reading::Drained,
                 Err(errno) => {
@@ -143,7 +158,9 @@ impl NotifySocket {
         buffer: &mut [u8],
         control: &mut [u8],
     ) -> Result<Option<Datagram>, Errno> {
-        // MSG_TRUNC makes the length the datagram's own, however much of it fit.
+        // MSG_TRUNC makes the length the datagram's own, however much of it fit. A zeroed
+        // control buffer ends where the kernel's messages end, should it have to be walked.
+        control.fill(0);
         let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_TRUNC;
         let mut iov = [IoSliceMut::new(buffer)];
         let message = loop {
@@ -155,6 +172,16 @@ impl NotifySocket {
         self.last_error.set(None);
         let length = message.bytes;
         let truncated = message.flags.contains(MsgFlags::MSG_TRUNC);
+        if message.flags.contains(MsgFlags::MSG_CTRUNC) {
+            // Cut control data (Phoenix's descriptor table was full): nix will not walk it,
+            // but the descriptors that did arrive are ours and must be closed.
+            close_passed_descriptors(control);
+            log::debug!(
+                "notify socket {}: datagram with cut control data dropped",
+                self.path.display()
+            );
+            return Ok(None);
+        }
         let (credentials, descriptors) = control_data(&message);
         let Some(credentials) = credentials else {
             log::debug!(
@@ -201,6 +228,40 @@ fn control_data(message: &RecvMsg<'_, '_, ()>) -> (Option<UnixCredentials>, Vec<
         }
     }
     (credentials, descriptors)
+}
+
+/// Closes every descriptor an `SCM_RIGHTS` message in the (zero-padded) control buffer
+/// carries; what nix cannot read when the kernel set `MSG_CTRUNC`.
+fn close_passed_descriptors(control: &[u8]) {
+    // SAFETY: a zeroed msghdr is valid; only its control fields are used.
+    let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+    header.msg_control = control.as_ptr() as *mut libc::c_void;
+    header.msg_controllen = control.len();
+    let end = control.as_ptr_range().end as usize;
+    // SAFETY: CMSG_FIRSTHDR/CMSG_NXTHDR stay within msg_controllen (glibc checks each
+    // header's length against it) and return null past the last one; the zero padding
+    // after the kernel's messages reads as a header too short to be one.
+    let mut message = unsafe { libc::CMSG_FIRSTHDR(&header) };
+    while !message.is_null() {
+        // SAFETY: `message` points at a whole header inside `control` (see above); the
+        // descriptors are read unaligned and only up to the buffer's end.
+        unsafe {
+            let found = std::ptr::read_unaligned(message);
+            if found.cmsg_level == libc::SOL_SOCKET && found.cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(message);
+                let length = (found.cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
+                let available = end.saturating_sub(data as usize);
+                let count = length.min(available) / std::mem::size_of::<libc::c_int>();
+                for index in 0..count {
+                    let fd = std::ptr::read_unaligned(
+                        data.add(index * std::mem::size_of::<libc::c_int>()) as *const libc::c_int,
+                    );
+                    libc::close(fd);
+                }
+            }
+            message = libc::CMSG_NXTHDR(&header, message);
+        }
+    }
 }
 
 impl Drop for NotifySocket {

@@ -30,7 +30,7 @@ fn send(socket: &NotifySocket, bytes: &[u8]) {
 
 fn receive(socket: &NotifySocket, budget: usize) -> (Vec<Datagram>, Reading) {
     let mut out = Vec::new();
-    let reading = socket.receive_all(&mut out, budget);
+    let reading = socket.receive_all(&mut out, budget, &mut |_| true);
     (out, reading)
 }
 
@@ -108,7 +108,7 @@ fn dropped_datagrams_count_against_the_budget() {
 }
 
 #[test]
-fn passed_descriptors_are_closed_when_the_datagram_is_dropped() {
+fn passed_descriptors_are_held_while_the_datagram_is_judged_then_closed() {
     let (_dir, socket) = bound();
     let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
     let sender = UnixDatagram::unbound().unwrap();
@@ -122,21 +122,32 @@ fn passed_descriptors_are_closed_when_the_datagram_is_dropped() {
     )
     .unwrap();
     drop(write_end);
-    let (datagrams, _) = receive(&socket, 16);
-    assert_eq!(datagrams.len(), 1);
-    assert_eq!(datagrams[0].descriptors.len(), 1);
+    let is_open = || {
+        let pending = nix::poll::poll(
+            &mut [nix::poll::PollFd::new(
+                std::os::fd::AsFd::as_fd(&read_end),
+                nix::poll::PollFlags::POLLIN,
+            )],
+            nix::poll::PollTimeout::ZERO,
+        )
+        .unwrap();
+        pending == 0
+    };
+    let mut judged = 0;
+    let mut out = Vec::new();
+    socket.receive_all(&mut out, 16, &mut |datagram| {
+        judged += 1;
+        assert_eq!(datagram.descriptors.len(), 1);
+        assert!(is_open(), "the passed write end is open while judged");
+        true
+    });
+    assert_eq!((judged, out.len()), (1, 1));
     let mut buffer = [0u8; 1];
-    let pending = nix::poll::poll(
-        &mut [nix::poll::PollFd::new(
-            std::os::fd::AsFd::as_fd(&read_end),
-            nix::poll::PollFlags::POLLIN,
-        )],
-        nix::poll::PollTimeout::ZERO,
-    )
-    .unwrap();
-    assert_eq!(pending, 0, "the passed write end is still open");
-    drop(datagrams);
-    assert_eq!(nix::unistd::read(&read_end, &mut buffer).unwrap(), 0);
+    assert_eq!(
+        nix::unistd::read(&read_end, &mut buffer).unwrap(),
+        0,
+        "closed after"
+    );
 }
 
 #[test]
@@ -189,16 +200,23 @@ fn drop_removes_the_socket_file_but_never_a_successors() {
     assert!(!path.exists());
 }
 
-/// Reads until a datagram carrying descriptors (`systemd-notify`'s barrier) has arrived.
+/// Reads until a datagram carrying descriptors (`systemd-notify`'s barrier) has arrived;
+/// `judge` sees each datagram while its sender still waits on that barrier.
 #[track_caller]
-fn receive_until_barrier(socket: &NotifySocket, deadline: Instant) -> Vec<Datagram> {
+fn receive_until_barrier(
+    socket: &NotifySocket,
+    deadline: Instant,
+    judge: &mut dyn FnMut(&Datagram),
+) -> Vec<Datagram> {
     let mut datagrams = Vec::new();
-    while !datagrams
-        .iter()
-        .any(|datagram: &Datagram| !datagram.descriptors.is_empty())
-    {
+    let mut barrier = false;
+    while !barrier {
         assert!(Instant::now() < deadline, "no barrier; got {datagrams:?}");
-        socket.receive_all(&mut datagrams, 16);
+        socket.receive_all(&mut datagrams, 16, &mut |datagram| {
+            barrier |= !datagram.descriptors.is_empty();
+            judge(datagram);
+            true
+        });
         std::thread::sleep(Duration::from_millis(5));
     }
     datagrams
@@ -213,7 +231,28 @@ fn systemd_notify_delivers_ready_and_status_and_waits_for_its_barrier() {
         .spawn()
         .unwrap();
     let child_pid = child.id() as Pid;
-    let datagrams = receive_until_barrier(&socket, Instant::now() + Duration::from_secs(10));
+    // As root, systemd-notify claims its parent's pid for the notification (CAP_SYS_ADMIN
+    // lets it) and, in v252, its own for the barrier. It blocks on the barrier until the
+    // datagram carrying it has been judged, so every sender is there to be placed.
+    let group = nix::unistd::getpgrp().as_raw();
+    let mut judge = |datagram: &Datagram| {
+        assert!(
+            [child_pid, std::process::id() as Pid].contains(&datagram.sender_pid),
+            "sender {} is neither systemd-notify ({child_pid}) nor its parent",
+            datagram.sender_pid
+        );
+        assert!(sender_belongs_to(datagram.sender_pid, group));
+        assert_eq!(
+            child.try_wait().unwrap(),
+            None,
+            "left before its barrier was released"
+        );
+    };
+    let datagrams = receive_until_barrier(
+        &socket,
+        Instant::now() + Duration::from_secs(10),
+        &mut judge,
+    );
     let messages: Vec<NotifyMessage> = datagrams
         .iter()
         .flat_map(|datagram| parse_datagram(&datagram.bytes))
@@ -223,24 +262,6 @@ fn systemd_notify_delivers_ready_and_status_and_waits_for_its_barrier() {
         messages.contains(&NotifyMessage::Status("hello".into())),
         "{messages:?}"
     );
-    // As root, systemd-notify claims its parent's pid for the notification (CAP_SYS_ADMIN
-    // lets it) and, in v252, its own for the barrier. It blocks on the barrier until the
-    // datagram carrying it is dropped, so every sender is there to be placed meanwhile.
-    let group = nix::unistd::getpgrp().as_raw();
-    for datagram in &datagrams {
-        assert!(
-            [child_pid, std::process::id() as Pid].contains(&datagram.sender_pid),
-            "sender {} is neither systemd-notify ({child_pid}) nor its parent",
-            datagram.sender_pid
-        );
-        assert!(sender_belongs_to(datagram.sender_pid, group));
-    }
-    assert_eq!(
-        child.try_wait().unwrap(),
-        None,
-        "left before its barrier was released"
-    );
-    drop(datagrams);
     assert!(child.wait().unwrap().success());
     // Reaped, systemd-notify can no longer be placed.
     assert!(!sender_belongs_to(child_pid, group));
@@ -282,16 +303,19 @@ fn a_service_of_another_user_reaches_the_socket_and_sends_as_itself() {
     };
     // setpriv execs systemd-notify, which may not claim another pid: every datagram is its own.
     let group = child.id() as Pid;
-    let datagrams = receive_until_barrier(&socket, Instant::now() + Duration::from_secs(10));
-    for datagram in &datagrams {
+    let mut judge = |datagram: &Datagram| {
         assert_eq!((datagram.sender_pid, datagram.sender_uid), (group, 65534));
         assert!(sender_belongs_to(datagram.sender_pid, group));
-    }
+    };
+    let datagrams = receive_until_barrier(
+        &socket,
+        Instant::now() + Duration::from_secs(10),
+        &mut judge,
+    );
     assert_eq!(
         parse_datagram(&datagrams[0].bytes),
         [NotifyMessage::Ready, NotifyMessage::Status("hello".into())]
     );
-    drop(datagrams);
     assert!(child.wait().unwrap().success());
 }
 

@@ -97,6 +97,11 @@ impl ServicesDir {
         Pid1::start_with_signals(self.dir, ignored, &[libc::SIGTERM, libc::SIGUSR1], args)
     }
 
+    /// The scratch directory, for a test that starts Phoenix its own way.
+    pub fn into_dir(self) -> TempDir {
+        self.dir
+    }
+
     pub fn start_with_env(self, env: &[(&str, &str)], extra: &[&str]) -> TestResult<Phoenix> {
         let mut args = self.args();
         args.extend(extra.iter().map(|arg| arg.to_string()));

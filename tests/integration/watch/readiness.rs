@@ -311,3 +311,59 @@ fn a_flood_of_notify_datagrams_changes_nothing() -> TestResult {
     );
     Ok(())
 }
+
+/// Descriptors passed with notify datagrams never pile up in PID 1, even when they do not
+/// fit its descriptor table (the kernel then cuts the control data): a service sending
+/// hundreds of them, with Phoenix limited to 128 descriptors, leaves Phoenix's table as it
+/// was, and its READY=1 still counts.
+#[test]
+fn passed_descriptors_never_pile_up_in_phoenix() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.file(
+        "flood.py",
+        r#"
+import array, os, socket
+fd = os.open("/dev/null", os.O_RDONLY)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for _ in range(5):
+    s.sendmsg([b"STATUS=flood"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd] * 250))], 0, os.environ["NOTIFY_SOCKET"])
+open("flood.done", "w").close()
+"#,
+        0o644,
+    )?;
+    layout.unit(
+        "db",
+        r#"command = '''
+while [ ! -e go ]; do sleep 0.01; done
+/usr/bin/python3 flood.py
+systemd-notify --ready
+exec sleep 1000
+'''
+[ready]
+check = "notify"
+"#,
+    )?;
+    let args = layout.args();
+    let dir = layout.into_dir();
+    let phoenix =
+        crate::harness::Pid1::start_wrapped(dir, &[], &["prlimit", "--nofile=128:128"], args)?;
+    let fds = |phoenix: &Phoenix| {
+        phoenix
+            .pid()
+            .ok()
+            .and_then(|pid| std::fs::read_dir(format!("/proc/{pid}/fd")).ok())
+            .map_or(0, |entries| entries.count())
+    };
+    wait_for_state(&phoenix, "db", "starting")?;
+    let before = fds(&phoenix);
+    phoenix.touch("go")?;
+    phoenix.wait_for_file("flood.done")?;
+    wait_for_state(&phoenix, "db", "running")?;
+    let after = fds(&phoenix);
+    assert!(
+        after <= before + 4,
+        "{after} descriptors open in phoenix after the flood, {before} before{}",
+        phoenix.context()
+    );
+    Ok(())
+}
