@@ -35,6 +35,8 @@ pub struct Watch {
     pub probe_stale: bool,
     /// The last `WATCHDOG=1` (or the moment the watchdog started).
     pub last_ping: Option<Instant>,
+    /// When the start times out (`EXTEND_TIMEOUT_USEC` only ever moves it later).
+    pub ready_deadline: Option<Instant>,
 }
 
 impl Service {
@@ -53,6 +55,7 @@ impl Service {
             self.unit.name,
             format_duration(ready.timeout)
         );
+        self.watch.ready_deadline = Some(now + ready.timeout);
         let mut actions = vec![Action::ArmTimer {
             timer: self.timer(TimerKind::ReadyTimeout),
             deadline: now + ready.timeout,
@@ -134,6 +137,11 @@ impl Service {
 
     /// Stops the running program for `reason`; its death will be a failure with it.
     fn fail_running(&mut self, reason: String, signal: Signal, now: Instant) -> Vec<Action> {
+        // Only a start or a run can fail so: a stop already under way keeps its intent (an
+        // administrator's stop, a removed unit) and its reason.
+        if !matches!(self.state, State::Starting | State::Running) || self.stop_intent.is_some() {
+            return Vec::new();
+        }
         log::warn!("{}: {reason}, stopping it", self.unit.name);
         self.failure_reason = Some(reason.clone());
         let mut actions = self.end_watch();
@@ -146,12 +154,13 @@ impl Service {
         let live = self.pid.is_some();
         match (kind, self.state) {
             (TimerKind::ReadyTimeout, State::Starting) if live => {
-                let timeout = format_duration(self.unit.ready.timeout);
-                self.fail_running(
-                    format!("not ready after {timeout}"),
-                    self.unit.stop.signal,
-                    now,
-                )
+                // The deadline that passed, extended or not, counted from the start.
+                let waited = match (self.started_at, self.watch.ready_deadline) {
+                    (Some(start), Some(deadline)) => deadline.saturating_duration_since(start),
+                    _ => self.unit.ready.timeout,
+                };
+                let reason = format!("not ready after {}", format_duration(waited));
+                self.fail_running(reason, self.unit.stop.signal, now)
             }
             (TimerKind::Probe, State::Starting | State::Running) if live => self.start_probe(now),
             (TimerKind::ProbeKill, _) => match self.watch.probe_pid {
@@ -388,21 +397,27 @@ impl Service {
         }
     }
 
-    /// `EXTEND_TIMEOUT_USEC`: the start (or stop) may take until now + `extra`.
+    /// `EXTEND_TIMEOUT_USEC`: the start may take until now + `extra`, never less than
+    /// it already had (systemd's rule).
     fn extend_timeout(&mut self, extra: Duration, now: Instant) -> Vec<Action> {
-        let kind = match self.state {
-            State::Starting => TimerKind::ReadyTimeout,
-            State::Stopping => TimerKind::StopKill,
-            _ => return Vec::new(),
+        let (State::Starting, Some(current)) = (self.state, self.watch.ready_deadline) else {
+            return Vec::new();
         };
+        let Some(wanted) = now.checked_add(extra) else {
+            return Vec::new();
+        };
+        if wanted <= current {
+            return Vec::new();
+        }
         log::info!(
-            "{}: timeout extended by {} (EXTEND_TIMEOUT_USEC)",
+            "{}: start may take {} more (EXTEND_TIMEOUT_USEC)",
             self.unit.name,
             format_duration(extra)
         );
+        self.watch.ready_deadline = Some(wanted);
         vec![Action::ArmTimer {
-            timer: self.timer(kind),
-            deadline: now + extra,
+            timer: self.timer(TimerKind::ReadyTimeout),
+            deadline: wanted,
         }]
     }
 

@@ -9,10 +9,23 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseDurationError {
     pub input: String,
+    /// It parsed, but is longer than [`MAX_DURATION`].
+    pub too_long: bool,
 }
+
+/// The longest duration accepted: a hundred years. Deadlines are instants, and an instant
+/// too far away cannot be represented (adding it would panic PID 1).
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 impl fmt::Display for ParseDurationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.too_long {
+            return write!(
+                f,
+                "invalid duration '{}': longer than the limit of 100 years",
+                self.input
+            );
+        }
         write!(
             f,
             "invalid duration '{}': expected a number with a unit, like \"250ms\", \"5s\", \"2m\", \"1h\" or \"1m30s\"",
@@ -27,6 +40,7 @@ impl std::error::Error for ParseDurationError {}
 pub fn parse_duration(input: &str) -> Result<Duration, ParseDurationError> {
     let error = || ParseDurationError {
         input: input.to_string(),
+        too_long: false,
     };
     let mut rest = input.trim();
     if rest.is_empty() {
@@ -47,6 +61,12 @@ pub fn parse_duration(input: &str) -> Result<Duration, ParseDurationError> {
         let part = Duration::try_from_secs_f64(value * scale).map_err(|_| error())?;
         total = total.checked_add(part).ok_or_else(error)?;
         rest = after.trim_start();
+    }
+    if total > MAX_DURATION {
+        return Err(ParseDurationError {
+            input: input.to_string(),
+            too_long: true,
+        });
     }
     Ok(total)
 }
@@ -129,5 +149,18 @@ mod tests {
             let duration = parse_duration(input).unwrap();
             assert_eq!(format_duration(duration), input);
         }
+    }
+
+    /// A deadline that far away would overflow an instant and panic PID 1.
+    #[test]
+    fn durations_past_a_hundred_years_are_refused() {
+        assert_eq!(parse_duration("36500d"), Ok(MAX_DURATION));
+        let error = parse_duration("10000000000000000000s").unwrap_err();
+        assert!(error.too_long);
+        assert_eq!(
+            error.to_string(),
+            "invalid duration '10000000000000000000s': longer than the limit of 100 years"
+        );
+        assert!(parse_duration("36501d").is_err());
     }
 }

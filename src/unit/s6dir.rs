@@ -262,12 +262,17 @@ fn read_millis(path: &Path) -> Result<Option<u64>, UnitError> {
     let Some(line) = read_first_line(path)? else {
         return Ok(None);
     };
-    line.parse().map(Some).map_err(|_| {
-        UnitError::new(
-            path,
-            format!("invalid milliseconds '{line}': expected a whole number like 5000"),
-        )
-    })
+    let limit = super::duration::MAX_DURATION.as_millis();
+    line.parse::<u64>()
+        .ok()
+        .filter(|millis| u128::from(*millis) <= limit)
+        .map(Some)
+        .ok_or_else(|| {
+            UnitError::new(
+                path,
+                format!("invalid milliseconds '{line}': expected a whole number like 5000, at most {limit}"),
+            )
+        })
 }
 
 fn first_line(text: &str) -> &str {

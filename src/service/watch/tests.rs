@@ -153,6 +153,27 @@ fn not_ready_in_time_is_a_counted_failure() {
 }
 
 #[test]
+fn extend_timeout_never_shortens_the_start() {
+    let now = crate::testing::now();
+    let (mut service, _) = spawned("[ready]\ncheck = \"notify\"", now);
+    let shorter = vec![NotifyMessage::ExtendTimeout(Duration::from_millis(500))];
+    assert!(service.on_notified(shorter, now).is_empty());
+}
+
+/// A hang reported while an administrator's stop is under way keeps the stop a stop.
+#[test]
+fn watchdog_trigger_during_a_stop_changes_nothing() {
+    let now = crate::testing::now();
+    let (mut service, _) = spawned("[watchdog]\ntimeout = \"5s\"", now);
+    service.stop(AfterStop::Down, "stopped by request", now);
+    let actions = service.on_notified(vec![NotifyMessage::WatchdogTrigger], now);
+    assert!(signals(&actions).is_empty());
+    die(&mut service, now);
+    assert_eq!(service.state, State::Down);
+    assert_eq!(service.deaths.back().unwrap().verdict, Verdict::Success);
+}
+
+#[test]
 fn extend_timeout_moves_the_ready_deadline() {
     let now = crate::testing::now();
     let (mut service, _) = spawned("[ready]\ncheck = \"notify\"", now);
