@@ -25,6 +25,8 @@ const LISTENER_PREFIX: &[u8] = b"ftrig1";
 #[derive(Default)]
 pub struct S6Supervise {
     held: HashMap<String, Held>,
+    /// Services whose directory could not be held: said once, not at every start.
+    refused: std::collections::HashSet<String>,
 }
 
 struct Held {
@@ -42,13 +44,18 @@ impl S6Supervise {
         }
         match hold(dir) {
             Ok(held) => {
+                self.refused.remove(name);
                 self.held.insert(name.to_string(), held);
             }
-            Err(error) => log::warn!(
-                "{name}: s6 tools will not see Phoenix as its supervisor: {}: {}",
-                dir.display(),
-                super::io_error_text(&error)
-            ),
+            Err(_) if self.refused.contains(name) => {}
+            Err(error) => {
+                self.refused.insert(name.to_string());
+                log::warn!(
+                    "{name}: s6 tools will not see Phoenix as its supervisor: {}: {}",
+                    dir.display(),
+                    super::io_error_text(&error)
+                );
+            }
         }
     }
 
@@ -77,6 +84,13 @@ fn hold(dir: &Path) -> io::Result<Held> {
     let event_dir = dir.join("event");
     match fs::create_dir(&event_dir) {
         Err(error) if error.kind() != io::ErrorKind::AlreadyExists => return Err(error),
+        // Never through a link: the mode is for this directory only.
+        _ if !fs::symlink_metadata(&event_dir)?.is_dir() => {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "event exists and is not a directory",
+            ));
+        }
         _ => fs::set_permissions(&event_dir, fs::Permissions::from_mode(FIFODIR_MODE))?,
     }
     Ok(Held {
@@ -123,12 +137,17 @@ fn notify_listeners(event_dir: &Path, events: &[u8]) {
     }
 }
 
-/// ENXIO when nobody has the fifo open for reading.
+/// ENXIO when nobody has the fifo open for reading. A link swapped in for the fifo is not
+/// followed, and what was opened must still be a fifo.
 fn open_nonblocking_for_writing(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
+    let file = OpenOptions::new()
         .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_fifo() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a fifo"));
+    }
+    Ok(file)
 }
 
 /// What s6-supervise would announce for a state change: `u` when the program starts, `U`

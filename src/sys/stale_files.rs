@@ -45,9 +45,27 @@ fn check(path: &Path) -> Option<StaleFile> {
         path: path.to_path_buf(),
         warning,
     };
+    // Looked at before it is opened, and opened without following a link: a device node
+    // or a link put in a pid file's place (opening /dev/watchdog arms it) is never opened.
+    match std::fs::symlink_metadata(path) {
+        Err(error) if error.kind() == ErrorKind::NotFound => return None,
+        Ok(metadata) if metadata.is_dir() => {
+            return Some(left_alone(format!(
+                "stale file {} is a directory; left alone",
+                path.display()
+            )));
+        }
+        Ok(metadata) if !metadata.is_file() => {
+            return Some(left_alone(format!(
+                "stale file {} is not a regular file; left alone",
+                path.display()
+            )));
+        }
+        _ => {}
+    }
     let mut file = match OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
         .open(path)
     {
         Ok(file) => file,
@@ -103,6 +121,14 @@ fn judge_pid_file(path: &Path, pid: Pid) -> StaleFile {
 }
 
 fn judge_lock_file(path: &Path, file: File) -> StaleFile {
+    // flock(2) and POSIX record locks do not see each other: LevelDB, RocksDB and s6 use
+    // the latter. Either held means in use.
+    if has_record_lock(&file) {
+        return StaleFile::Kept {
+            path: path.to_path_buf(),
+            reason: "a process holds a record lock on it".to_string(),
+        };
+    }
     match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
         // Removed while locked; the lock goes with the descriptor afterwards.
         Ok(_locked) => remove(path, "nobody held it".to_string(), "lock"),
@@ -119,6 +145,18 @@ fn judge_lock_file(path: &Path, file: File) -> StaleFile {
             ),
         },
     }
+}
+
+/// Whether another process holds a POSIX record lock anywhere in `file` (`F_GETLK`).
+fn has_record_lock(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a zeroed flock is valid; whole file, write lock asked.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    // SAFETY: fcntl reads and writes `lock`, which outlives the call.
+    let result = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) };
+    result == 0 && lock.l_type != libc::F_UNLCK as libc::c_short
 }
 
 /// `kind` is `file` or `lock`, for the sentence.

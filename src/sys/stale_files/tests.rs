@@ -117,6 +117,48 @@ fn a_lock_held_by_another_process_is_kept() {
     assert!(path.exists());
 }
 
+/// A POSIX record lock (LevelDB's, RocksDB's, s6's) counts as held, though flock(2) does
+/// not see it.
+#[test]
+fn a_record_lock_held_by_another_process_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("LOCK");
+    let started = dir.path().join("started");
+    fs::write(&path, "").unwrap();
+    let script = "import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\nfcntl.lockf(f, fcntl.LOCK_EX)\nopen(sys.argv[2], 'w').close()\ntime.sleep(30)";
+    let mut holder = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .arg(&started)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !started.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let found = remove_stale_files(std::slice::from_ref(&path));
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(found, [kept(&path, "a process holds a record lock on it")]);
+    assert!(path.exists());
+}
+
+/// A link in a pid file's place is never followed (it could lead to a device node).
+#[test]
+fn a_symbolic_link_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target");
+    fs::write(&target, "").unwrap();
+    let link = dir.path().join("web.pid");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let found = remove_stale_files(std::slice::from_ref(&link));
+    assert!(
+        matches!(found.as_slice(), [StaleFile::LeftAlone { .. }]),
+        "{found:?}"
+    );
+    assert!(link.exists() && target.exists());
+}
+
 #[test]
 fn a_pid_of_zero_or_garbage_makes_it_a_lock_file() {
     let dir = tempfile::tempdir().unwrap();
