@@ -36,6 +36,7 @@ pub mod state_file;
 pub mod supervisor;
 pub mod sys;
 pub mod timers;
+pub mod token_slots;
 pub mod unit;
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use mio::{Interest, Registry, Token};
 use crate::core::{Event, Pid, SpawnToken};
 use crate::notify::parse_datagram;
 use crate::sys::notify_socket::{Datagram, NotifySocket, Reading, sender_belongs_to};
+use crate::token_slots::TokenSlots;
 
 /// Datagrams read from one socket in one wake-up; the rest waits for the next round.
 const BUDGET: usize = 64;
@@ -37,10 +38,8 @@ struct ServiceSocket {
 pub struct NotifySockets {
     /// `<runtime-dir>/notify`; without one (no control socket, tini mode) there are none.
     directory: Option<PathBuf>,
-    first_token: usize,
-    capacity: usize,
-    sockets: Vec<ServiceSocket>,
-    slot_by_service: HashMap<String, usize>,
+    sockets: TokenSlots<ServiceSocket>,
+    token_by_service: HashMap<String, Token>,
     /// The last failure to bind, per service, so that a persisting one is logged once.
     failures: HashMap<String, String>,
 }
@@ -50,16 +49,14 @@ impl NotifySockets {
     pub fn new(directory: Option<PathBuf>, first_token: usize, capacity: usize) -> NotifySockets {
         NotifySockets {
             directory,
-            first_token,
-            capacity: capacity.min(usize::MAX - first_token),
-            sockets: Vec::new(),
-            slot_by_service: HashMap::new(),
+            sockets: TokenSlots::new(first_token, capacity),
+            token_by_service: HashMap::new(),
             failures: HashMap::new(),
         }
     }
 
     pub fn owns(&self, token: Token) -> bool {
-        self.slot_of(token).is_some()
+        self.sockets.owns(token)
     }
 
     /// Called before every spawn of `service`: the previous spawn speaks for it no more.
@@ -101,7 +98,7 @@ impl NotifySockets {
     /// `Event::Notified` in `events`. `BudgetSpent` asks to be served again without waiting
     /// for readiness, which is edge-triggered.
     pub fn handle(&mut self, token: Token, events: &mut VecDeque<Event>) -> Reading {
-        let Some(entry) = self.slot_of(token).and_then(|slot| self.sockets.get(slot)) else {
+        let Some(entry) = self.sockets.get(token) else {
             return Reading::Drained;
         };
         let Some((spawn, group)) = entry.spawn else {
@@ -149,48 +146,48 @@ impl NotifySockets {
         let Some(directory) = &self.directory else {
             return Err("Phoenix has no runtime directory (no control socket)".to_string());
         };
-        let slot = self.sockets.len();
-        if slot >= self.capacity {
+        let Some(token) = self.sockets.vacant() else {
             return Err(format!(
                 "too many notify sockets (the limit is {})",
-                self.capacity
+                self.sockets.capacity()
             ));
-        }
+        };
         let path = socket_path(directory, service);
-        let socket = NotifySocket::bind(&path).map_err(|error| error.to_string())?;
-        registry
-            .register(
-                &mut SourceFd(&socket.raw_fd()),
-                Token(self.first_token + slot),
-                Interest::READABLE,
-            )
-            .map_err(|error| {
-                format!(
-                    "notify socket {}: registering: {}",
-                    path.display(),
-                    crate::sys::io_error_text(&error)
-                )
-            })?;
+        let bound = NotifySocket::bind(&path)
+            .map_err(|error| error.to_string())
+            .and_then(|socket| {
+                registry
+                    .register(&mut SourceFd(&socket.raw_fd()), token, Interest::READABLE)
+                    .map(|()| socket)
+                    .map_err(|error| {
+                        format!(
+                            "notify socket {}: registering: {}",
+                            path.display(),
+                            crate::sys::io_error_text(&error)
+                        )
+                    })
+            });
+        let socket = match bound {
+            Ok(socket) => socket,
+            Err(error) => {
+                self.sockets.abandon(token);
+                return Err(error);
+            }
+        };
         log::debug!("{service}: notify socket {}", path.display());
-        self.sockets.push(ServiceSocket {
+        let entry = ServiceSocket {
             service: service.to_string(),
             socket,
             spawn: None,
-        });
-        self.slot_by_service.insert(service.to_string(), slot);
+        };
+        self.sockets.fill(token, entry);
+        self.token_by_service.insert(service.to_string(), token);
         Ok(path)
     }
 
     fn entry_mut(&mut self, service: &str) -> Option<&mut ServiceSocket> {
-        let slot = *self.slot_by_service.get(service)?;
-        self.sockets.get_mut(slot)
-    }
-
-    fn slot_of(&self, token: Token) -> Option<usize> {
-        token
-            .0
-            .checked_sub(self.first_token)
-            .filter(|&slot| slot < self.capacity)
+        let token = *self.token_by_service.get(service)?;
+        self.sockets.get_mut(token)
     }
 }
 

@@ -20,6 +20,7 @@ use mio::{Interest, Registry, Token};
 use crate::core::{Event, SpawnToken};
 use crate::notify::NotifyMessage;
 use crate::sys::notify_socket::Reading;
+use crate::token_slots::TokenSlots;
 
 /// Bytes read from one pipe in one wake-up.
 const BUDGET: usize = 512;
@@ -31,11 +32,8 @@ struct Watched {
 }
 
 pub struct ReadinessPipes {
-    first_token: usize,
-    capacity: usize,
-    slots: Vec<Option<Watched>>,
-    free_slots: Vec<usize>,
-    slot_by_service: HashMap<String, usize>,
+    slots: TokenSlots<Watched>,
+    token_by_service: HashMap<String, Token>,
 }
 
 /// What one read came to.
@@ -54,21 +52,18 @@ impl ReadinessPipes {
     /// Pipes use the tokens `first_token .. first_token + capacity`.
     pub fn new(first_token: usize, capacity: usize) -> ReadinessPipes {
         ReadinessPipes {
-            first_token,
-            capacity: capacity.min(usize::MAX - first_token),
-            slots: Vec::new(),
-            free_slots: Vec::new(),
-            slot_by_service: HashMap::new(),
+            slots: TokenSlots::new(first_token, capacity),
+            token_by_service: HashMap::new(),
         }
     }
 
     pub fn owns(&self, token: Token) -> bool {
-        self.slot_of(token).is_some()
+        self.slots.owns(token)
     }
 
     #[cfg(test)]
     pub fn watched(&self) -> usize {
-        self.slot_by_service.len()
+        self.token_by_service.len()
     }
 
     /// Watches `read_end`, the readiness pipe of spawn `spawn` of `service`, instead of the
@@ -81,34 +76,32 @@ impl ReadinessPipes {
         read_end: OwnedFd,
         registry: &Registry,
     ) {
-        if let Some(slot) = self.slot_by_service.get(service).copied() {
-            self.release(slot, registry);
+        if let Some(token) = self.token_by_service.get(service).copied() {
+            self.release(token, registry);
         }
-        let Some(slot) = self.allocate_slot() else {
+        let Some(token) = self.slots.vacant() else {
             log::warn!(
                 "{service}: readiness descriptor not watched: too many (the limit is {})",
-                self.capacity
+                self.slots.capacity()
             );
             return;
         };
         let mut receiver = Receiver::from(read_end);
-        let token = Token(self.first_token + slot);
         if let Err(error) = registry.register(&mut receiver, token, Interest::READABLE) {
             log::warn!(
                 "{service}: readiness descriptor not watched: registering: {}",
                 crate::sys::io_error_text(&error)
             );
-            self.free_slots.push(slot);
+            self.slots.abandon(token);
             return;
         }
-        if let Some(entry) = self.slots.get_mut(slot) {
-            *entry = Some(Watched {
-                service: service.to_string(),
-                spawn,
-                receiver,
-            });
-            self.slot_by_service.insert(service.to_string(), slot);
-        }
+        let watched = Watched {
+            service: service.to_string(),
+            spawn,
+            receiver,
+        };
+        self.slots.fill(token, watched);
+        self.token_by_service.insert(service.to_string(), token);
     }
 
     /// Reads the pipe behind `token`; a line queues `Notified` with `Ready` in `events`.
@@ -119,10 +112,7 @@ impl ReadinessPipes {
         registry: &Registry,
         events: &mut VecDeque<Event>,
     ) -> Reading {
-        let Some(slot) = self.slot_of(token) else {
-            return Reading::Drained;
-        };
-        let Some(watched) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+        let Some(watched) = self.slots.get_mut(token) else {
             return Reading::Drained;
         };
         let mut buffer = [0u8; BUDGET];
@@ -136,11 +126,11 @@ impl ReadinessPipes {
                         token: watched.spawn,
                         messages: vec![NotifyMessage::Ready],
                     });
-                    self.release(slot, registry);
+                    self.release(token, registry);
                     return Reading::Drained;
                 }
                 (Outcome::Closed, _) => {
-                    self.release(slot, registry);
+                    self.release(token, registry);
                     return Reading::Drained;
                 }
             }
@@ -148,32 +138,13 @@ impl ReadinessPipes {
         Reading::BudgetSpent
     }
 
-    /// Deregisters and closes the pipe in `slot`.
-    fn release(&mut self, slot: usize, registry: &Registry) {
-        let Some(mut watched) = self.slots.get_mut(slot).and_then(Option::take) else {
+    /// Deregisters and closes the pipe behind `token`.
+    fn release(&mut self, token: Token, registry: &Registry) {
+        let Some(mut watched) = self.slots.take(token) else {
             return;
         };
         let _ = registry.deregister(&mut watched.receiver);
-        self.slot_by_service.remove(&watched.service);
-        self.free_slots.push(slot);
-    }
-
-    fn allocate_slot(&mut self) -> Option<usize> {
-        if let Some(slot) = self.free_slots.pop() {
-            return Some(slot);
-        }
-        if self.slots.len() >= self.capacity {
-            return None;
-        }
-        self.slots.push(None);
-        Some(self.slots.len() - 1)
-    }
-
-    fn slot_of(&self, token: Token) -> Option<usize> {
-        token
-            .0
-            .checked_sub(self.first_token)
-            .filter(|&slot| slot < self.capacity)
+        self.token_by_service.remove(&watched.service);
     }
 }
 

@@ -24,6 +24,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use crate::probe_target::ProbeTarget;
+use crate::token_slots::TokenSlots;
 use crate::unit::format_duration;
 use http::HttpExchange;
 use tcp::Connection;
@@ -90,11 +91,8 @@ impl Probe {
 }
 
 pub struct Probes {
-    first_token: usize,
-    capacity: usize,
-    slots: Vec<Option<Probe>>,
-    free_slots: Vec<usize>,
-    slot_by_id: HashMap<u64, usize>,
+    slots: TokenSlots<Probe>,
+    token_by_id: HashMap<u64, Token>,
 }
 
 impl Probes {
@@ -102,21 +100,18 @@ impl Probes {
     /// flight; a range that would overflow is shortened.
     pub fn new(first_token: usize, capacity: usize) -> Probes {
         Probes {
-            first_token,
-            capacity: capacity.min(usize::MAX - first_token),
-            slots: Vec::new(),
-            free_slots: Vec::new(),
-            slot_by_id: HashMap::new(),
+            slots: TokenSlots::new(first_token, capacity),
+            token_by_id: HashMap::new(),
         }
     }
 
     /// Whether `token` is in this module's range (a probe in flight or not).
     pub fn owns(&self, token: Token) -> bool {
-        self.slot_of(token).is_some()
+        self.slots.owns(token)
     }
 
     pub fn in_flight(&self) -> usize {
-        self.slot_by_id.len()
+        self.token_by_id.len()
     }
 
     /// Starts a non-blocking connect to `target`. At most one probe per `id` is in flight:
@@ -133,24 +128,21 @@ impl Probes {
     ) -> Result<(), ProbeFailure> {
         self.cancel(id, registry);
         let failure = |reason: String| ProbeFailure { id, reason };
-        let Some(slot) = self.allocate_slot() else {
+        let Some(token) = self.slots.vacant() else {
             return Err(failure(format!(
                 "too many probes in flight (the limit is {})",
-                self.capacity
+                self.slots.capacity()
             )));
         };
-        let token = Token(self.first_token + slot);
         let probe = match connect(id, target, timeout, now, token, registry) {
             Ok(probe) => probe,
             Err(reason) => {
-                self.free_slots.push(slot);
+                self.slots.abandon(token);
                 return Err(failure(reason));
             }
         };
-        if let Some(entry) = self.slots.get_mut(slot) {
-            *entry = Some(probe);
-            self.slot_by_id.insert(id, slot);
-        }
+        self.slots.fill(token, probe);
+        self.token_by_id.insert(id, token);
         Ok(())
     }
 
@@ -164,94 +156,66 @@ impl Probes {
         registry: &Registry,
         out: &mut Vec<ProbeResult>,
     ) {
-        let Some(slot) = self.slot_of(token) else {
-            return;
-        };
-        let Some(probe) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+        let Some(probe) = self.slots.get_mut(token) else {
             return;
         };
         if now >= probe.deadline {
             let reason = timed_out(probe.timeout);
-            self.finish(slot, Err(reason), registry, out);
+            self.finish(token, Err(reason), registry, out);
             return;
         }
         if let Progress::Finished(outcome) = probe.advance() {
             let latency = now.saturating_duration_since(probe.started);
-            self.finish(slot, outcome.map(|()| latency), registry, out);
+            self.finish(token, outcome.map(|()| latency), registry, out);
         }
     }
 
     /// Fails every probe whose deadline has come with `timed out after …`.
     pub fn expire(&mut self, now: Instant, registry: &Registry, out: &mut Vec<ProbeResult>) {
-        let mut due: Vec<(Instant, usize, Duration)> = self
+        let mut due: Vec<(Instant, Token, Duration)> = self
             .slots
             .iter()
-            .enumerate()
-            .filter_map(|(slot, probe)| probe.as_ref().map(|probe| (slot, probe)))
             .filter(|(_, probe)| probe.deadline <= now)
-            .map(|(slot, probe)| (probe.deadline, slot, probe.timeout))
+            .map(|(token, probe)| (probe.deadline, token, probe.timeout))
             .collect();
         due.sort();
-        for (_, slot, timeout) in due {
-            self.finish(slot, Err(timed_out(timeout)), registry, out);
+        for (_, token, timeout) in due {
+            self.finish(token, Err(timed_out(timeout)), registry, out);
         }
     }
 
     /// The earliest deadline of a probe in flight, for the loop's poll timeout.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.slots
-            .iter()
-            .flatten()
-            .map(|probe| probe.deadline)
-            .min()
+        self.slots.iter().map(|(_, probe)| probe.deadline).min()
     }
 
     /// Drops the probe in flight for `id`, if any, without a result (its service stopped).
     pub fn cancel(&mut self, id: u64, registry: &Registry) {
-        if let Some(slot) = self.slot_by_id.remove(&id) {
-            self.release(slot, registry);
+        if let Some(token) = self.token_by_id.remove(&id) {
+            self.release(token, registry);
         }
     }
 
     fn finish(
         &mut self,
-        slot: usize,
+        token: Token,
         outcome: Result<Duration, String>,
         registry: &Registry,
         out: &mut Vec<ProbeResult>,
     ) {
-        if let Some(id) = self.release(slot, registry) {
-            self.slot_by_id.remove(&id);
+        if let Some(id) = self.release(token, registry) {
+            self.token_by_id.remove(&id);
             out.push(ProbeResult { id, outcome });
         }
     }
 
-    /// Deregisters and closes the probe in `slot`; returns its id.
-    fn release(&mut self, slot: usize, registry: &Registry) -> Option<u64> {
-        let mut probe = self.slots.get_mut(slot).and_then(Option::take)?;
+    /// Deregisters and closes the probe behind `token`; returns its id.
+    fn release(&mut self, token: Token, registry: &Registry) -> Option<u64> {
+        let mut probe = self.slots.take(token)?;
         // Closing would remove it from epoll too; deregistering first keeps mio's view and
         // the kernel's the same.
         let _ = registry.deregister(&mut probe.stream);
-        self.free_slots.push(slot);
         Some(probe.id)
-    }
-
-    fn allocate_slot(&mut self) -> Option<usize> {
-        if let Some(slot) = self.free_slots.pop() {
-            return Some(slot);
-        }
-        if self.slots.len() >= self.capacity {
-            return None;
-        }
-        self.slots.push(None);
-        Some(self.slots.len() - 1)
-    }
-
-    fn slot_of(&self, token: Token) -> Option<usize> {
-        token
-            .0
-            .checked_sub(self.first_token)
-            .filter(|&slot| slot < self.capacity)
     }
 }
 
