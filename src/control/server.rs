@@ -21,8 +21,8 @@ use nix::sys::socket;
 
 use super::connection::{Client, Disconnect, refuse};
 use super::protocol::{self, Reply, Request};
-use super::socket_file::{listen_at, prepare_directory};
-use crate::sys::stale_socket::remove_stale_socket;
+use super::socket_file::{DIRECTORY_MODE, listen_at};
+use crate::sys::socket_file::{prepare_directory, remove_stale_socket};
 
 /// Connections served at once; one more is refused with an error reply.
 pub const MAX_CLIENTS: usize = 1024;
@@ -85,7 +85,8 @@ impl ControlServer {
                 format!("control socket tokens overflow after {first_token}"),
             ));
         }
-        prepare_directory(path).map_err(|error| context("creating its directory", error))?;
+        prepare_directory(path, DIRECTORY_MODE)
+            .map_err(|error| context("creating its directory", error))?;
         remove_stale_socket(path, nix::sys::socket::SockType::Stream)?;
         let mut listener = listen_at(path).map_err(|error| context("binding", error))?;
         let metadata = fs::symlink_metadata(path).map_err(|error| context("stat", error))?;

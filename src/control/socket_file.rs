@@ -8,9 +8,9 @@
 //! past that anyway is refused by its credentials (`SO_PEERCRED`, in the server).
 
 use std::fs;
-use std::io::{self, ErrorKind};
+use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use mio::net::UnixListener;
@@ -20,26 +20,7 @@ use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType, UnixAdd
 const BACKLOG: i32 = 1024;
 
 /// A runtime directory Phoenix creates: searchable by the services' users (see above).
-const DIRECTORY_MODE: u32 = 0o755;
-
-pub(super) fn prepare_directory(path: &Path) -> io::Result<()> {
-    let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    match fs::metadata(directory) {
-        // An existing directory keeps the mode its owner chose.
-        Ok(_) => Ok(()),
-        Err(error) if error.kind() == ErrorKind::NotFound => {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(DIRECTORY_MODE)
-                .create(directory)?;
-            // A strict umask (0277, say) would leave the directory unusable: set it exactly.
-            fs::set_permissions(directory, fs::Permissions::from_mode(DIRECTORY_MODE))
-        }
-        Err(error) => Err(error),
-    }
-}
+pub(super) const DIRECTORY_MODE: u32 = 0o755;
 
 pub(super) fn listen_at(path: &Path) -> io::Result<UnixListener> {
     let socket = socket::socket(

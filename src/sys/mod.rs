@@ -13,9 +13,9 @@ pub mod process;
 pub mod reap;
 pub mod s6_supervise;
 pub mod signals;
+pub mod socket_file;
 pub mod spawn;
 pub mod stale_files;
-pub mod stale_socket;
 
 /// An I/O error's text without std's "(os error N)" suffix.
 pub fn io_error_text(error: &std::io::Error) -> String {

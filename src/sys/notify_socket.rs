@@ -24,9 +24,9 @@
 
 use std::cell::Cell;
 use std::fs;
-use std::io::{self, ErrorKind, IoSliceMut};
+use std::io::{self, IoSliceMut};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -94,8 +94,9 @@ impl NotifySocket {
                 format!("notify socket {}: {what}: {error}", path.display()),
             )
         };
-        prepare_directory(path).map_err(|error| context("creating its directory", error))?;
-        super::stale_socket::remove_stale_socket(path, SockType::Datagram)
+        super::socket_file::prepare_directory(path, DIRECTORY_MODE)
+            .map_err(|error| context("creating its directory", error))?;
+        super::socket_file::remove_stale_socket(path, SockType::Datagram)
             .map_err(|error| context("replacing it", error))?;
         let socket = bind_datagram(path).map_err(|error| context("binding", error))?;
         let metadata = fs::symlink_metadata(path).map_err(|error| context("stat", error))?;
@@ -305,24 +306,6 @@ fn group_and_session(stat: &str) -> Option<(Pid, Pid)> {
     let after_name = stat.get(stat.rfind(')')? + 1..)?;
     let mut fields = after_name.split_whitespace().skip(2);
     Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
-}
-
-fn prepare_directory(path: &Path) -> io::Result<()> {
-    let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
-        return Ok(());
-    };
-    match fs::metadata(directory) {
-        Ok(_) => Ok(()),
-        Err(error) if error.kind() == ErrorKind::NotFound => {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(DIRECTORY_MODE)
-                .create(directory)?;
-            // The umask may have taken bits away: set the mode exactly.
-            fs::set_permissions(directory, fs::Permissions::from_mode(DIRECTORY_MODE))
-        }
-        Err(error) => Err(error),
-    }
 }
 
 fn bind_datagram(path: &Path) -> io::Result<OwnedFd> {

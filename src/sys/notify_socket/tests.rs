@@ -1,6 +1,7 @@
 //! Tests of the notify socket, in-process: the test sends, the socket reads with the
 //! kernel's credentials; and `systemd-notify` itself as a sender.
 
+use std::io::ErrorKind;
 use std::io::IoSlice;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;

@@ -1,15 +1,35 @@
-//! A socket file left by an earlier Phoenix is removed before a new one is bound there;
-//! one something still answers on, or anything that is not a socket, is left alone and
-//! reported. Shared by the control socket (stream) and the notify sockets (datagram).
+//! What binding a Unix socket at a path needs first, for the control socket (stream) and
+//! the notify sockets (datagram) alike: its directory, created with an exact mode when
+//! missing, and the removal of a socket file left by an earlier Phoenix — never one that
+//! something still answers on, nor anything that is not a socket.
 
 use std::fs;
 use std::io::{self, ErrorKind};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::path::Path;
 
 use nix::errno::Errno;
 use nix::sys::socket::{self, AddressFamily, SockFlag, SockType, UnixAddr};
+
+/// Creates the directory of the socket at `path` with `mode` when it is missing (exactly
+/// `mode`, whatever the umask); an existing one keeps the mode its owner chose.
+pub fn prepare_directory(path: &Path, mode: u32) -> io::Result<()> {
+    let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    match fs::metadata(directory) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == ErrorKind::NotFound => {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(mode)
+                .create(directory)?;
+            fs::set_permissions(directory, fs::Permissions::from_mode(mode))
+        }
+        Err(error) => Err(error),
+    }
+}
 
 /// Removes the socket file at `path` unless a socket of `kind` still answers there.
 pub fn remove_stale_socket(path: &Path, kind: SockType) -> io::Result<()> {
