@@ -111,16 +111,18 @@ interval = "50ms"
     )
 }
 
+/// `db`, ready once `test -e db.up` passes, which it makes true after "db ready".
+fn exec_ready_db() -> String {
+    polled(
+        "check = \"exec\"\ncommand = [\"test\", \"-e\", \"db.up\"]",
+        "touch db.up; exec sleep 1000",
+    )
+}
+
 #[test]
 fn exec_check_polls_until_it_exits_0() -> TestResult {
     let layout = ServicesDir::new()?;
-    layout.unit(
-        "db",
-        &polled(
-            "check = \"exec\"\ncommand = [\"test\", \"-e\", \"db.up\"]",
-            "touch db.up; exec sleep 1000",
-        ),
-    )?;
+    layout.unit("db", &exec_ready_db())?;
     layout.unit("web", DEPENDENT)?;
     let phoenix = start(layout)?;
     assert_waiting(&phoenix)?;
@@ -232,13 +234,7 @@ touch intruder.done
 #[test]
 fn the_main_command_and_restart_wait_follow_ready() -> TestResult {
     let layout = ServicesDir::new()?;
-    layout.unit(
-        "db",
-        &polled(
-            "check = \"exec\"\ncommand = [\"test\", \"-e\", \"db.up\"]",
-            "touch db.up; exec sleep 1000",
-        ),
-    )?;
+    layout.unit("db", &exec_ready_db())?;
     let phoenix = layout.start(&["--", "sh", "-c", "echo main >> order.log; exec sleep 1000"])?;
     phoenix.wait_for_file("db.started")?;
     crate::control::ctl::wait_for_state(&phoenix, "db", "starting")?;
