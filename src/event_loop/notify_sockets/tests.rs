@@ -2,17 +2,16 @@
 //! process (or a service it spawns) sends, the source reads, checks and turns datagrams
 //! into events.
 
-use std::io::IoSlice;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll};
-use nix::sys::socket::{ControlMessage, MsgFlags, UnixAddr, sendmsg};
 
 use super::*;
 use crate::notify::NotifyMessage;
 use crate::process_spec::{Placement, ProcessSpec};
+use crate::sys::notify_socket::test_sender::GroupSender;
 
 const FIRST_TOKEN: usize = 10;
 
@@ -64,9 +63,9 @@ fn send(path: &Path, bytes: &[u8]) {
         .unwrap();
 }
 
-/// This test process's group: datagrams it sends belong to a spawn "led" by it.
-fn own_group() -> Pid {
-    nix::unistd::getpgrp().as_raw()
+/// `bytes` from a child leading a process group of its own, as a service's process.
+fn send_from_a_group(path: &Path, bytes: &[u8]) -> GroupSender {
+    GroupSender::send(path, bytes, &[])
 }
 
 #[test]
@@ -98,8 +97,8 @@ fn without_a_runtime_directory_there_is_no_socket() {
 fn a_datagram_of_the_spawn_becomes_notified_with_its_token() {
     let mut harness = Harness::new();
     let path = harness.prepare("web");
-    harness.sockets.spawned("web", 42, own_group());
-    send(&path, b"READY=1\nSTATUS=up");
+    let sender = send_from_a_group(&path, b"READY=1\nSTATUS=up");
+    harness.sockets.spawned("web", 42, sender.pid);
     let events = harness.serve(Duration::from_secs(5));
     assert_eq!(
         events,
@@ -116,15 +115,15 @@ fn datagrams_without_a_running_spawn_or_a_message_are_dropped() {
     let path = harness.prepare("web");
     send(&path, b"READY=1");
     assert!(harness.serve(Duration::from_millis(200)).is_empty());
-    harness.sockets.spawned("web", 1, own_group());
-    send(&path, b"FDSTORE=1");
+    let sender = send_from_a_group(&path, b"FDSTORE=1");
+    harness.sockets.spawned("web", 1, sender.pid);
     assert!(harness.serve(Duration::from_millis(200)).is_empty());
     // A new spawn begins: the last one speaks no more until it has started.
     harness.prepare("web");
     send(&path, b"READY=1");
     assert!(harness.serve(Duration::from_millis(200)).is_empty());
-    harness.sockets.spawned("web", 2, own_group());
-    send(&path, b"STOPPING=1");
+    let sender = send_from_a_group(&path, b"STOPPING=1");
+    harness.sockets.spawned("web", 2, sender.pid);
     let events = harness.serve(Duration::from_secs(5));
     assert_eq!(
         events,
@@ -156,8 +155,8 @@ fn a_sender_outside_the_spawns_group_is_rejected() {
     stranger.wait().unwrap();
     assert!(events.is_empty(), "{events:?}");
     // The same datagram from a process of the spawn is believed.
-    harness.sockets.spawned("web", 2, own_group());
-    send(&path, b"READY=1");
+    let sender = send_from_a_group(&path, b"READY=1");
+    harness.sockets.spawned("web", 2, sender.pid);
     assert_eq!(harness.serve(Duration::from_secs(5)).len(), 1);
 }
 
@@ -165,17 +164,9 @@ fn a_sender_outside_the_spawns_group_is_rejected() {
 fn passed_descriptors_are_closed_after_the_check() {
     let mut harness = Harness::new();
     let path = harness.prepare("web");
-    harness.sockets.spawned("web", 1, own_group());
     let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-    let sender = UnixDatagram::unbound().unwrap();
-    sendmsg(
-        sender.as_raw_fd(),
-        &[IoSlice::new(b"READY=1")],
-        &[ControlMessage::ScmRights(&[write_end.as_raw_fd()])],
-        MsgFlags::empty(),
-        Some(&UnixAddr::new(&path).unwrap()),
-    )
-    .unwrap();
+    let sender = GroupSender::send(&path, b"READY=1", &[write_end.as_raw_fd()]);
+    harness.sockets.spawned("web", 1, sender.pid);
     drop(write_end);
     assert_eq!(harness.serve(Duration::from_secs(5)).len(), 1);
     let mut buffer = [0u8; 1];

@@ -226,23 +226,27 @@ fn receive_until_barrier(
 #[test]
 fn systemd_notify_delivers_ready_and_status_and_waits_for_its_barrier() {
     let (_dir, socket) = bound();
-    let mut child = Command::new("/usr/bin/systemd-notify")
-        .args(["--ready", "--status=hello"])
+    // systemd-notify under a shell that leads a process group of its own, as in a
+    // service. As root, systemd-notify claims its parent's pid for the notification
+    // (CAP_SYS_ADMIN lets it) and, in v252, its own for the barrier. It blocks on the
+    // barrier until the datagram carrying it has been judged, so every sender is there to
+    // be placed.
+    let mut child = Command::new("/bin/sh")
+        .args([
+            "-c",
+            "/usr/bin/systemd-notify --ready --status=hello; exit $?",
+        ])
         .env("NOTIFY_SOCKET", socket.path())
+        .process_group(0)
         .spawn()
         .unwrap();
-    let child_pid = child.id() as Pid;
-    // As root, systemd-notify claims its parent's pid for the notification (CAP_SYS_ADMIN
-    // lets it) and, in v252, its own for the barrier. It blocks on the barrier until the
-    // datagram carrying it has been judged, so every sender is there to be placed.
-    let group = nix::unistd::getpgrp().as_raw();
+    let group = child.id() as Pid;
     let mut judge = |datagram: &Datagram| {
         assert!(
-            [child_pid, std::process::id() as Pid].contains(&datagram.sender_pid),
-            "sender {} is neither systemd-notify ({child_pid}) nor its parent",
+            sender_belongs_to(datagram.sender_pid, group),
+            "sender {} is not in the group of {group}",
             datagram.sender_pid
         );
-        assert!(sender_belongs_to(datagram.sender_pid, group));
         assert_eq!(
             child.try_wait().unwrap(),
             None,
@@ -264,8 +268,8 @@ fn systemd_notify_delivers_ready_and_status_and_waits_for_its_barrier() {
         "{messages:?}"
     );
     assert!(child.wait().unwrap().success());
-    // Reaped, systemd-notify can no longer be placed.
-    assert!(!sender_belongs_to(child_pid, group));
+    // Reaped, the group's leader can no longer be placed.
+    assert!(!sender_belongs_to(group, group));
 }
 
 /// `systemd-notify ARGS` as uid 65534 in a process group of its own, as a service would
@@ -347,11 +351,60 @@ fn an_exited_sender_is_placed_until_it_is_reaped() {
 
 #[test]
 fn a_sender_belongs_to_its_own_process_group_and_session() {
-    let me = std::process::id() as Pid;
-    // SAFETY: getpgrp and getsid take no pointers and cannot fail for the caller itself.
-    let (group, session) = unsafe { (libc::getpgrp(), libc::getsid(0)) };
-    assert!(sender_belongs_to(me, group));
-    assert!(sender_belongs_to(me, session));
+    // A session leader L whose child G leads a process group of its own: G belongs to
+    // group G and to session L. The test runner's own session cannot serve, because its
+    // leader may live outside this PID namespace (getsid then reports 0).
+    let mut ends = [0; 2];
+    // SAFETY: pipe writes two descriptors into the array it is given.
+    assert_eq!(unsafe { libc::pipe(ends.as_mut_ptr()) }, 0);
+    let [read_end, write_end] = ends;
+    // SAFETY: the child calls only async-signal-safe functions (setsid, fork, setpgid,
+    // getpid, write, pause, waitpid, _exit) before it exits.
+    let leader = unsafe { libc::fork() };
+    assert!(leader >= 0);
+    if leader == 0 {
+        // SAFETY: as above; nothing here allocates or returns.
+        unsafe {
+            libc::setsid();
+            let member = libc::fork();
+            if member == 0 {
+                libc::setpgid(0, 0);
+                let pid = libc::getpid().to_ne_bytes();
+                libc::write(write_end, pid.as_ptr().cast(), pid.len());
+                loop {
+                    libc::pause();
+                }
+            }
+            let mut status = 0;
+            libc::waitpid(member, &mut status, 0);
+            libc::_exit(0);
+        }
+    }
+    // SAFETY: the write end belongs to the child now.
+    unsafe { libc::close(write_end) };
+    let mut pid = [0u8; 4];
+    // SAFETY: reads at most four bytes into the array.
+    let got = unsafe { libc::read(read_end, pid.as_mut_ptr().cast(), pid.len()) };
+    // SAFETY: the read end is ours and no longer needed.
+    unsafe { libc::close(read_end) };
+    assert_eq!(got, 4);
+    let member = Pid::from_ne_bytes(pid);
+    let placed = (
+        sender_belongs_to(member, member),
+        sender_belongs_to(member, leader),
+        sender_belongs_to(leader, member),
+    );
+    // SAFETY: kill and waitpid on processes this test created.
+    unsafe {
+        libc::kill(member, libc::SIGKILL);
+        let mut status = 0;
+        libc::waitpid(leader, &mut status, 0);
+    }
+    assert_eq!(
+        placed,
+        (true, true, false),
+        "(own group, own session, leader in the member's group)"
+    );
 }
 
 #[test]
