@@ -11,9 +11,10 @@ use crate::health::ProbeOutcome;
 use crate::notify::NotifyMessage;
 use crate::probe_target::ProbeTarget;
 use crate::process_spec::ProcessSpec;
+use crate::recovery::Incident;
 use crate::service::Transition;
 use crate::service::record::ServiceRecord;
-use crate::unit::{LoadReport, Signal};
+use crate::unit::{LoadReport, Signal, Unit};
 
 /// A process id as the kernel gives it (always positive here).
 pub type Pid = i32;
@@ -112,6 +113,12 @@ pub enum Event {
         probe: ProbeId,
         age: Result<Duration, String>,
     },
+    /// The answer to `Action::RestoreFiles`: how many files were put back, or why the
+    /// step could not be done (nothing kept, a file unreadable or unwritable).
+    FilesRestored {
+        probe: ProbeId,
+        result: Result<usize, String>,
+    },
     /// The services directory was read again (after `Action::LoadUnits`).
     UnitsLoaded(Box<LoadReport>),
     /// A request from the control socket.
@@ -186,6 +193,21 @@ pub enum Action {
     Record(Transition),
     /// Persist restart counts, tallies and circuits (they survive a Phoenix restart).
     SaveState(Vec<ServiceRecord>),
+    /// An incident opened or changed: append it to `incidents.jsonl`, stream it.
+    RecordIncident(Box<Incident>),
+    /// The service was verified good running `unit`: keep the definition and a snapshot of
+    /// `files` (its `rollback-files`) in the state directory as its last-known-good.
+    SaveKnownGood {
+        unit: Box<Unit>,
+        files: Vec<PathBuf>,
+    },
+    /// Put back the last snapshot of `files` kept for `service`, each by atomic rename;
+    /// the outcome comes back as `FilesRestored`.
+    RestoreFiles {
+        probe: ProbeId,
+        service: String,
+        files: Vec<PathBuf>,
+    },
     /// End Phoenix with this status (PID 1's exit ends the namespace).
     Exit {
         code: u8,

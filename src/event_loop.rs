@@ -416,6 +416,12 @@ impl EventLoop {
                 }
             }
             Action::Record(transition) => self.record(transition),
+            // Performed by the recovery work of the shell.
+            Action::RecordIncident(_) | Action::SaveKnownGood { .. } => {}
+            Action::RestoreFiles { probe, .. } => self.queue.push_back(Event::FilesRestored {
+                probe,
+                result: Err("file restore is not built yet".to_string()),
+            }),
             Action::SaveState(records) => {
                 if let Some(store) = &mut self.host.state_file {
                     store.save(&records);

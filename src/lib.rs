@@ -27,6 +27,7 @@ pub mod notify;
 pub mod probe_target;
 pub mod probes;
 pub mod process_spec;
+pub mod recovery;
 pub mod reference;
 pub mod run;
 pub mod service;

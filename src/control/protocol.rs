@@ -40,6 +40,14 @@ pub enum Request {
     Events {
         follow: bool,
     },
+    /// Recorded incidents, oldest first, of every service or of one.
+    Incidents {
+        name: Option<String>,
+    },
+    /// Climb to the next step of the recovery ladder now.
+    Heal {
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +65,9 @@ pub enum Reply {
     Event(EventRecord),
     /// Marks the end of the recorded history in an `events` stream.
     EndOfHistory,
+    Incidents {
+        incidents: Vec<IncidentRecord>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +95,15 @@ pub struct ServiceStatus {
     /// The last `STATUS=` the service sent on its notify socket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_text: Option<String>,
+    /// The ladder step it is on: "safe-mode (step 1 of 3), verifying".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<String>,
+    /// Left running other than its unit says: "safe mode", "rolled back".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// The open incident, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +133,40 @@ pub struct EventRecord {
     /// "health" when `from` and `to` are healths rather than states.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+}
+
+/// One incident (DESIGN.md §4.4), as `incidents --json` shows it and as each line of
+/// `<state-dir>/incidents.jsonl` holds it: a line is appended at every change, and the last
+/// line of an id is the incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentRecord {
+    pub id: u64,
+    pub service: String,
+    /// RFC 3339, UTC, milliseconds: when Phoenix detected the failure.
+    pub opened: String,
+    /// "exit", "unhealthy", "hung", "start-timeout", "spawn".
+    pub detected_by: String,
+    pub reason: String,
+    /// From the failure itself to its detection.
+    pub time_to_detect_ms: u64,
+    pub steps: Vec<StepRecord>,
+    pub closed: Option<String>,
+    /// From the failure to the start of the run that was then verified good.
+    pub time_to_recover_ms: Option<u64>,
+    /// "recovered", "escalated", "failed", "cooldown"; absent while open.
+    pub outcome: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepRecord {
+    /// "restart", "safe-mode", "rollback", "restart-dependencies", "restore".
+    pub step: String,
+    pub started: String,
+    /// "trying", "verified", "failed", "skipped".
+    pub outcome: String,
+    pub detail: String,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -119,6 +119,12 @@ pub struct Service {
     pub(super) was_ready: bool,
     /// Health changes not yet collected by the supervisor.
     pub(super) health_changes: Vec<crate::health::HealthChange>,
+    /// Where the service is on its recovery ladder.
+    pub ladder: crate::recovery::Ladder,
+    /// The open incident, from the first failure since it was last verified good.
+    pub incident: Option<crate::recovery::Incident>,
+    /// The definition it last ran verified good with, for `rollback`.
+    pub known_good: Option<Box<Unit>>,
 }
 
 impl Service {
@@ -154,6 +160,9 @@ impl Service {
             failure_reason: None,
             was_ready: false,
             health_changes: Vec::new(),
+            ladder: crate::recovery::Ladder::default(),
+            incident: None,
+            known_good: None,
         }
     }
 
@@ -410,6 +419,23 @@ impl Service {
             }];
         }
         Vec::new()
+    }
+
+    /// The `rollback` step's files were put back (or could not be).
+    pub fn on_files_restored(
+        &mut self,
+        _result: Result<usize, String>,
+        _now: Instant,
+    ) -> Vec<Action> {
+        Vec::new()
+    }
+
+    /// `phoenixctl heal`: climb to the next step of the ladder now.
+    pub fn heal(&mut self, _now: Instant) -> (Vec<Action>, String) {
+        (
+            Vec::new(),
+            format!("{}: heal is not built yet", self.unit.name),
+        )
     }
 
     /// `reset`: forget the restart count, the death tally and the failure window, and close

@@ -38,9 +38,12 @@ impl Supervisor {
                     message: "shutting down".to_string(),
                 }
             }
-            Request::Events { .. } => Reply::Error {
-                message: "events are served by the socket server".to_string(),
+            Request::Events { .. } | Request::Incidents { .. } => Reply::Error {
+                message: "events and incidents are served by the socket server".to_string(),
             },
+            Request::Heal { name } => {
+                self.command(&name, now, &mut actions, |service, now| service.heal(now))
+            }
             Request::Start { name } => self.command(&name, now, &mut actions, |service, _| {
                 service.wanted_by_request = Some(true);
                 if service.is_live() && service.state != State::Stopping {
@@ -248,6 +251,9 @@ fn service_status(service: &Service, now: Instant, with_deaths: bool) -> Service
             .map(|tracker| tracker.health().to_string())
             .or_else(|| service.unit.health.as_ref().map(|_| "unknown".to_string())),
         status_text: service.watch.status_text.clone(),
+        recovery: service.ladder.describe(&service.unit.recovery),
+        mode: service.ladder.mode_name(),
+        incident: service.incident.as_ref().map(|incident| incident.id),
     }
 }
 
@@ -266,5 +272,8 @@ fn invalid_status(name: &str, error: &str) -> ServiceStatus {
         deaths: None,
         health: None,
         status_text: None,
+        recovery: None,
+        mode: None,
+        incident: None,
     }
 }

@@ -56,6 +56,7 @@ pub struct Supervisor {
     /// the last one over to the leftovers phase, which would otherwise wait for a drain
     /// that no child may ever cause.
     last_drain: Option<bool>,
+    next_incident_id: u64,
 }
 
 impl Supervisor {
@@ -80,6 +81,7 @@ impl Supervisor {
             exit_code: 0,
             leftovers,
             last_drain: None,
+            next_incident_id: 1,
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -107,6 +109,26 @@ impl Supervisor {
         }
         self.services.push(service);
         index
+    }
+
+    /// The first id a new incident gets (one past the highest in `incidents.jsonl`).
+    pub fn set_next_incident_id(&mut self, id: u64) {
+        self.next_incident_id = id;
+    }
+
+    /// Last-known-good definitions kept by an earlier run; each applies only to the
+    /// service of its name whose unit comes from the same source.
+    pub fn restore_known_good(&mut self, units: Vec<Unit>) {
+        for unit in units {
+            if let Some(service) = self
+                .by_name
+                .get(&unit.name)
+                .and_then(|&index| self.services.get_mut(index))
+                .filter(|service| service.unit.source == unit.source)
+            {
+                service.known_good = Some(Box::new(unit));
+            }
+        }
     }
 
     pub fn services(&self) -> &[Service] {
@@ -365,6 +387,9 @@ impl Core for Supervisor {
             },
             Event::TimerFired { timer } => self.on_timer(timer, now),
             Event::UnitsLoaded(report) => self.reload(*report, now),
+            Event::FilesRestored { probe, result } => self
+                .service_mut(decode_probe_id(probe))
+                .map_or_else(Vec::new, |s| s.on_files_restored(result, now)),
             Event::Control { client, request } => self.on_control(client, request, now),
             Event::Notified { token, messages } => match decode_spawn_token(token) {
                 Some((index, SpawnKind::Program)) => self

@@ -18,6 +18,7 @@ const PURE: &[&str] = &[
     "src/cli.rs",
     "src/mode.rs",
     "src/health",
+    "src/recovery",
     "src/exit_status.rs",
     "src/process_spec.rs",
     "src/envfile.rs",

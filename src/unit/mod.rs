@@ -12,6 +12,7 @@ pub mod graph;
 pub mod load;
 pub mod model;
 pub mod parse;
+pub mod recovery;
 pub mod s6dir;
 pub mod settings;
 pub mod signal;
@@ -27,5 +28,6 @@ pub use model::{
     StopConfig, StopMode, Unit, is_valid_name,
 };
 pub use parse::parse_unit;
+pub use recovery::{GroupConfig, RecoveryConfig, RecoveryStep, SafeMode, Strategy};
 pub use settings::{CriticalAction, ExitCodeSetting, Settings, parse_settings};
 pub use signal::{ParseSignalError, Signal};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::checks::{HealthConfig, ReadyConfig, WatchdogConfig};
+use super::recovery::RecoveryConfig;
 use super::signal::Signal;
 
 /// One service, read from `NAME.toml` or from an s6-style directory `NAME/`.
@@ -41,6 +42,10 @@ pub struct Unit {
     pub watchdog: Option<WatchdogConfig>,
     /// Removed before each start when they name a dead pid or an unheld lock.
     pub stale_files: Vec<PathBuf>,
+    /// The recovery ladder (`[recovery]`); defaults when the table is absent.
+    pub recovery: RecoveryConfig,
+    /// The `[groups.NAME]` of `phoenix.toml` this unit belongs to.
+    pub supervision_group: Option<String>,
     /// Only for s6-style directories.
     pub s6: Option<S6Extras>,
 }
@@ -73,6 +78,8 @@ impl Unit {
             health: None,
             watchdog: None,
             stale_files: Vec::new(),
+            recovery: RecoveryConfig::default(),
+            supervision_group: None,
             s6: None,
         }
     }

@@ -196,6 +196,9 @@ pub fn build_unit(
         health,
         watchdog,
         stale_files,
+        // Parsed by the `[recovery]` work: defaults until then.
+        recovery: crate::unit::RecoveryConfig::default(),
+        supervision_group: None,
         s6: None,
     };
     Ok(ParsedUnit { unit, sites })

@@ -33,6 +33,8 @@ pub struct Settings {
     pub event_log_max_bytes: u64,
     /// How many event files are kept, the live one included.
     pub event_log_keep: usize,
+    /// `[groups.NAME]`: supervision groups units join with `supervision-group`.
+    pub groups: std::collections::BTreeMap<String, super::recovery::GroupConfig>,
 }
 
 impl Default for Settings {
@@ -47,6 +49,7 @@ impl Default for Settings {
             control_socket: None,
             event_log_max_bytes: 1024 * 1024,
             event_log_keep: 5,
+            groups: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -165,6 +168,7 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
         .map_or(defaults.event_log_max_bytes, |n| n as u64),
         event_log_keep: at_least(path, text, "event-log-keep", raw.event_log_keep, 1)?
             .map_or(defaults.event_log_keep, |n| n as usize),
+        groups: std::collections::BTreeMap::new(),
     })
 }
 
@@ -244,6 +248,7 @@ event-log-keep = 3
                 runtime_dir: Some(PathBuf::from("/run/x")),
                 state_dir: Some(PathBuf::from("/var/lib/x")),
                 control_socket: Some(PathBuf::from("/run/x/ctl.sock")),
+                groups: std::collections::BTreeMap::new(),
             }
         );
     }

@@ -131,5 +131,8 @@ pub fn status_of(name: &str, state: &str) -> ServiceStatus {
         deaths: None,
         health: None,
         status_text: None,
+        recovery: None,
+        mode: None,
+        incident: None,
     }
 }

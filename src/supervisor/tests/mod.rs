@@ -35,6 +35,9 @@ pub(super) struct Shell {
     pub(super) spawned_over_leftovers: bool,
     checked: Vec<(Pid, Option<Signal>)>,
     queue: VecDeque<Event>,
+    pub restored_files: Vec<u64>,
+    pub incidents: Vec<crate::recovery::Incident>,
+    pub known_good: Vec<String>,
     /// tcp/http probes in flight, by probe id.
     pub(super) probes: std::collections::BTreeSet<u64>,
     /// A probe was started while another of the same service was in flight.
@@ -85,6 +88,9 @@ impl Shell {
             double_probe: false,
             checked: Vec::new(),
             queue: VecDeque::new(),
+            restored_files: Vec::new(),
+            incidents: Vec::new(),
+            known_good: Vec::new(),
         };
         let actions = shell.supervisor.start(shell.now);
         shell.perform(actions);
@@ -155,6 +161,15 @@ impl Shell {
                 Action::CancelProbe { probe } => {
                     self.probes.remove(&probe);
                 }
+                Action::RestoreFiles { probe, .. } => {
+                    self.restored_files.push(probe);
+                    self.queue.push_back(Event::FilesRestored {
+                        probe,
+                        result: Ok(1),
+                    });
+                }
+                Action::RecordIncident(incident) => self.incidents.push(*incident),
+                Action::SaveKnownGood { unit, .. } => self.known_good.push(unit.name.clone()),
                 Action::LoadUnits
                 | Action::SaveState(_)
                 | Action::Record(_)

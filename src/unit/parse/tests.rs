@@ -125,6 +125,8 @@ fn parses_every_key() {
         health: None,
         watchdog: None,
         stale_files: Vec::new(),
+        recovery: crate::unit::RecoveryConfig::default(),
+        supervision_group: None,
         s6: None,
     };
     assert_eq!(unit, expected);
