@@ -319,14 +319,15 @@ impl EventLoop {
 
     /// A transition: stamped with the wall clock, appended to the event log, streamed.
     fn record(&mut self, transition: Transition) {
-        if transition.health.is_none() {
+        if transition.health.is_none() && transition.step.is_none() {
             let events =
                 crate::sys::s6_supervise::events_for(transition.from.name(), transition.to.name());
             self.s6.announce(&transition.service, events);
         }
-        let (from, to, kind) = match transition.health {
-            Some((from, to)) => (from.to_string(), to.to_string(), Some("health".to_string())),
-            None => (transition.from.to_string(), transition.to.to_string(), None),
+        let (from, to, kind) = match (transition.health, transition.step) {
+            (Some((from, to)), _) => (from.to_string(), to.to_string(), Some("health".to_string())),
+            (None, Some((from, to))) => (from, to, Some("recovery".to_string())),
+            (None, None) => (transition.from.to_string(), transition.to.to_string(), None),
         };
         let record = EventRecord {
             time: format_rfc3339(SystemTime::now()),

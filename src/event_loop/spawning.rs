@@ -26,6 +26,7 @@ pub fn clear_stale_files(spec: &ProcessSpec) -> Vec<Transition> {
                     restarts: 0,
                     next_attempt: None,
                     health: None,
+                    step: None,
                 });
             }
             StaleFile::Kept { path, reason } => {
@@ -76,6 +77,7 @@ mod tests {
                 restarts: 0,
                 next_attempt: None,
                 health: None,
+                step: None,
             }]
         );
     }

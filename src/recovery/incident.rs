@@ -21,6 +21,8 @@ pub enum Detection {
     StartTimeout,
     /// The program could not be spawned.
     Spawn,
+    /// An administrator asked for the next step (`phoenixctl heal`).
+    Request,
 }
 
 impl Detection {
@@ -31,6 +33,7 @@ impl Detection {
             Detection::Hung => "hung",
             Detection::StartTimeout => "start-timeout",
             Detection::Spawn => "spawn",
+            Detection::Request => "request",
         }
     }
 }
@@ -124,6 +127,27 @@ pub struct Incident {
     pub outcome: Option<Outcome>,
 }
 
+/// Hands out incident ids, one past the highest an earlier run wrote; shared by every
+/// service of one supervisor (one thread, so a `Cell` is enough).
+#[derive(Clone, Debug, Default)]
+pub struct IncidentIds(std::rc::Rc<std::cell::Cell<u64>>);
+
+impl IncidentIds {
+    pub fn starting_at(first: u64) -> IncidentIds {
+        IncidentIds(std::rc::Rc::new(std::cell::Cell::new(first)))
+    }
+
+    pub fn set_next(&self, next: u64) {
+        self.0.set(next.max(1));
+    }
+
+    pub fn next(&self) -> u64 {
+        let id = self.0.get().max(1);
+        self.0.set(id.saturating_add(1));
+        id
+    }
+}
+
 /// At most this many steps are kept per incident; a longer climb (restarts after a
 /// cooldown, many `heal`s) keeps its first and its latest ones.
 const MAX_STEPS: usize = 64;
@@ -162,8 +186,9 @@ impl Incident {
             .unwrap_or(self.opened)
     }
 
-    /// A step begins (`Trying`) or was skipped.
+    /// A step begins (`Trying`) or was skipped; one still being tried is over (failed).
     pub fn begin_step(&mut self, rung: Rung, outcome: StepOutcome, detail: &str, now: Instant) {
+        self.end_step(StepOutcome::Failed, "");
         if self.steps.len() >= MAX_STEPS {
             self.steps.remove(MAX_STEPS / 2);
         }

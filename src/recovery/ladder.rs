@@ -24,6 +24,8 @@ pub struct Ladder {
     /// The rung whose start is waiting for `verify`.
     pub trying: Option<Rung>,
     pub mode: Mode,
+    /// The `restart-dependencies` step waits for the supervisor to restart them.
+    pub restart_dependencies: bool,
 }
 
 impl Ladder {

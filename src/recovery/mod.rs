@@ -3,8 +3,10 @@
 //! trouble, and the supervision groups that restart members together. Pure decisions on
 //! the instants they are given; hooks and file snapshots are actions the shell performs.
 
+pub mod group;
 pub mod incident;
 pub mod ladder;
 
-pub use incident::{Detection, Incident, Outcome, Rung, StepOutcome, StepTaken};
+pub use group::{GroupBudget, GroupDecision, decide};
+pub use incident::{Detection, Incident, IncidentIds, Outcome, Rung, StepOutcome, StepTaken};
 pub use ladder::{Ladder, Mode};

@@ -19,16 +19,20 @@ pub enum TimerKind {
     ProbeKill = 6,
     /// The watchdog's ping or heartbeat is due.
     Watchdog = 7,
+    /// Ready (and healthy) for `[recovery] verify`: the run is verified good.
+    Verify = 8,
+    /// The `restore` hook ran out of `restore-timeout`.
+    HookKill = 9,
 }
 
 /// Timer ids below this are the supervisor's own.
 pub const FIRST_SERVICE_TIMER: TimerId = 16;
 
 /// Timer kinds per service.
-const TIMER_KINDS: u64 = 8;
+const TIMER_KINDS: u64 = 10;
 
 impl TimerKind {
-    pub const ALL: [TimerKind; 8] = [
+    pub const ALL: [TimerKind; 10] = [
         TimerKind::Restart,
         TimerKind::StopKill,
         TimerKind::TrialReset,
@@ -37,6 +41,8 @@ impl TimerKind {
         TimerKind::Probe,
         TimerKind::ProbeKill,
         TimerKind::Watchdog,
+        TimerKind::Verify,
+        TimerKind::HookKill,
     ];
 
     pub fn id(self, index: usize) -> TimerId {
@@ -60,9 +66,11 @@ pub enum SpawnKind {
     Finish = 1,
     /// An exec readiness or health probe.
     Probe = 2,
+    /// The `restore` hook of the recovery ladder.
+    Hook = 3,
 }
 
-const SPAWN_KINDS: u64 = 3;
+const SPAWN_KINDS: u64 = 4;
 
 pub fn spawn_token(index: usize, kind: SpawnKind) -> SpawnToken {
     FIRST_SERVICE_TIMER + index as SpawnToken * SPAWN_KINDS + kind as SpawnToken
@@ -73,7 +81,8 @@ pub fn decode_spawn_token(token: SpawnToken) -> Option<(usize, SpawnKind)> {
     let kind = match offset % SPAWN_KINDS {
         0 => SpawnKind::Program,
         1 => SpawnKind::Finish,
-        _ => SpawnKind::Probe,
+        2 => SpawnKind::Probe,
+        _ => SpawnKind::Hook,
     };
     Some((usize::try_from(offset / SPAWN_KINDS).ok()?, kind))
 }
@@ -97,7 +106,12 @@ mod tests {
             for kind in TimerKind::ALL {
                 assert_eq!(TimerKind::decode(kind.id(index)), Some((index, kind)));
             }
-            for kind in [SpawnKind::Program, SpawnKind::Finish, SpawnKind::Probe] {
+            for kind in [
+                SpawnKind::Program,
+                SpawnKind::Finish,
+                SpawnKind::Probe,
+                SpawnKind::Hook,
+            ] {
                 assert_eq!(
                     decode_spawn_token(spawn_token(index, kind)),
                     Some((index, kind))

@@ -7,6 +7,7 @@ pub mod budget;
 pub mod death;
 pub mod ids;
 pub mod record;
+mod recovering;
 mod restart;
 pub mod spec;
 pub mod state;
@@ -29,6 +30,7 @@ pub use ids::{
     spawn_token,
 };
 pub use state::State;
+
 use sweep::Sweep;
 pub use sweep::{check_token, decode_check_token};
 
@@ -48,6 +50,9 @@ pub struct Transition {
     /// A change of health (from, to) rather than of state; `from`/`to` then hold the
     /// state it happened in.
     pub health: Option<(crate::health::Health, crate::health::Health)>,
+    /// A step of the recovery ladder (from, to: rung names or the incident's outcome)
+    /// rather than a change of state.
+    pub step: Option<(String, String)>,
 }
 
 /// What a stop request wants afterwards.
@@ -59,6 +64,18 @@ pub enum AfterStop {
     /// Judge the death as any other (a start timeout, unhealthy, hung: a failure that
     /// goes through the budget).
     Judge,
+    /// Climb to the next recovery step (`phoenixctl heal`).
+    Climb,
+    /// Stay down: the supervision group's budget ran out.
+    Park(Parked),
+}
+
+/// How a member of an exhausted supervision group is left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parked {
+    Failed,
+    /// The circuit opens for this long, then one trial start.
+    Cooldown(Duration),
 }
 
 impl AfterStop {
@@ -125,6 +142,18 @@ pub struct Service {
     pub incident: Option<crate::recovery::Incident>,
     /// The definition it last ran verified good with, for `rollback`.
     pub known_good: Option<Box<Unit>>,
+    /// While it runs the last-known-good definition: the one loaded from disk.
+    pub loaded: Option<Box<Unit>>,
+    /// The `restore` hook, while it runs.
+    pub hook_pid: Option<Pid>,
+    pub(super) hook_timed_out: bool,
+    /// How the failure being stopped for was detected, and how long it took.
+    pub(super) failure_detection: Option<(crate::recovery::Detection, Duration)>,
+    pub incident_ids: crate::recovery::IncidentIds,
+    /// Ladder steps and incident changes not yet collected: (from, to, reason).
+    pub(super) step_changes: Vec<(String, String, String)>,
+    /// Set when a failure was judged, for the supervision group; taken by the supervisor.
+    pub failed_now: bool,
 }
 
 impl Service {
@@ -163,6 +192,13 @@ impl Service {
             ladder: crate::recovery::Ladder::default(),
             incident: None,
             known_good: None,
+            loaded: None,
+            hook_pid: None,
+            hook_timed_out: false,
+            failure_detection: None,
+            incident_ids: crate::recovery::IncidentIds::default(),
+            step_changes: Vec::new(),
+            failed_now: false,
         }
     }
 
@@ -173,13 +209,20 @@ impl Service {
     /// A process of this service (program, the rest of its process group, or `finish`)
     /// is alive.
     pub fn is_live(&self) -> bool {
-        self.pid.is_some() || self.finish_pid.is_some() || self.is_sweeping()
+        self.pid.is_some()
+            || self.finish_pid.is_some()
+            || self.hook_pid.is_some()
+            || self.is_sweeping()
     }
 
     /// Dependents may start: a running daemon, or a oneshot that succeeded.
     pub fn is_ready(&self) -> bool {
         match self.unit.kind {
-            crate::unit::Kind::Daemon => self.state == State::Running && !self.is_sweeping(),
+            crate::unit::Kind::Daemon => {
+                let up = self.state == State::Running
+                    || (self.state == State::Recovering && self.was_ready && self.pid.is_some());
+                up && !self.is_sweeping()
+            }
             crate::unit::Kind::Oneshot => {
                 self.state == State::Exited && self.last_exit.is_some_and(ExitStatus::is_success)
             }
@@ -237,7 +280,8 @@ impl Service {
         self.killed = false;
         self.started_at = Some(now);
         self.was_ready = false;
-        let mut actions = self.await_ready(pid, now);
+        let mut actions = self.begin_restart_step("restart", now);
+        actions.extend(self.await_ready(pid, now));
         if self.budget.is_trial() {
             let deadline = now + self.unit.restart.reset_after;
             actions.push(Action::ArmTimer {
@@ -287,7 +331,7 @@ impl Service {
                     signal: Signal::KILL,
                 }]
             }
-            (TimerKind::TrialReset, State::Running) if self.budget.is_trial() => {
+            (TimerKind::TrialReset, state) if state.is_up() && self.budget.is_trial() => {
                 log::info!(
                     "{}: ran {} on trial, circuit closed",
                     self.unit.name,
@@ -314,6 +358,8 @@ impl Service {
                 | TimerKind::Watchdog,
                 _,
             ) => self.on_watch_timer(kind, now),
+            (TimerKind::Verify, _) => self.on_verified(now),
+            (TimerKind::HookKill, _) => self.kill_hook(),
             _ => Vec::new(),
         }
     }
@@ -343,6 +389,14 @@ impl Service {
             timer: self.timer(TimerKind::Restart),
         }];
         self.next_attempt = None;
+        if let Some(hook) = self.hook_pid {
+            // A stop ends the restore hook too; its exit is then ignored.
+            self.ladder.trying = None;
+            actions.push(Action::Signal {
+                target: Target::Group(hook),
+                signal: Signal::KILL,
+            });
+        }
         match (self.pid, self.state) {
             // The death waits for its leftovers; the intent applies once they are gone.
             _ if self.is_sweeping() => self.stop_intent = Some(intent),
@@ -385,6 +439,7 @@ impl Service {
                 restarts: self.restarts,
                 next_attempt: if to == self.state { next_attempt } else { None },
                 health: None,
+                step: None,
             })
             .collect();
         transitions.extend(
@@ -399,8 +454,22 @@ impl Service {
                     restarts: self.restarts,
                     next_attempt: None,
                     health: Some((change.from, change.to)),
+                    step: None,
                 }),
         );
+        transitions.extend(std::mem::take(&mut self.step_changes).into_iter().map(
+            |(from, to, reason)| Transition {
+                service: self.unit.name.clone(),
+                from: self.state,
+                to: self.state,
+                reason,
+                exit: self.last_exit,
+                restarts: self.restarts,
+                next_attempt: None,
+                health: None,
+                step: Some((from, to)),
+            },
+        ));
         transitions
     }
 
@@ -408,6 +477,8 @@ impl Service {
     /// delay or a cooldown, or failed, goes down, to be started again if it is wanted; the
     /// restart count and the death tally stay, as history.
     pub fn renew_budget(&mut self) -> Vec<Action> {
+        self.ladder.next = 0;
+        self.ladder.trying = None;
         self.budget.reset();
         self.escalated = false;
         self.dirty = true;
@@ -421,39 +492,23 @@ impl Service {
         Vec::new()
     }
 
-    /// The `rollback` step's files were put back (or could not be).
-    pub fn on_files_restored(
-        &mut self,
-        _result: Result<usize, String>,
-        _now: Instant,
-    ) -> Vec<Action> {
-        Vec::new()
-    }
-
-    /// `phoenixctl heal`: climb to the next step of the ladder now.
-    pub fn heal(&mut self, _now: Instant) -> (Vec<Action>, String) {
-        (
-            Vec::new(),
-            format!("{}: heal is not built yet", self.unit.name),
-        )
-    }
-
     /// `reset`: forget the restart count, the death tally and the failure window, and close
     /// the circuit. A failed or cooling-down service goes down, and is started again if it
     /// is wanted.
-    pub fn reset(&mut self) -> Vec<Action> {
+    pub fn reset(&mut self, now: Instant) -> Vec<Action> {
         self.budget.reset();
         self.restarts = 0;
         self.deaths.clear();
         self.escalated = false;
         self.dirty = true;
+        let mut actions = self.leave_recovery_mode("reset", now);
         if matches!(self.state, State::Failed | State::Cooldown | State::Backoff) {
             self.next_attempt = None;
             self.set_state(State::Down, "reset");
-            return vec![Action::CancelTimer {
+            actions.push(Action::CancelTimer {
                 timer: self.timer(TimerKind::Restart),
-            }];
+            });
         }
-        Vec::new()
+        actions
     }
 }

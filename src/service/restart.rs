@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::core::{Action, Pid, SpawnError};
 use crate::exit_status::ExitStatus;
-use crate::unit::{Kind, OnExhausted, RestartPolicy, StopMode, format_duration};
+use crate::recovery::Outcome;
+use crate::unit::{Kind, RestartPolicy, StopMode, format_duration};
 
 use super::death::{self, Death, Verdict};
 use super::{AfterStop, Service, SpawnKind, State, TALLY_LENGTH, TimerKind, spawn_token, spec};
@@ -114,7 +115,16 @@ impl Service {
         self.remember(death);
         match self.stop_intent.take() {
             Some(AfterStop::Restart(reason)) if !self.hold => return self.start(reason),
-            Some(AfterStop::Restart(_) | AfterStop::Down) => {
+            Some(AfterStop::Climb) if !self.hold => {
+                let budget = self.budget_text();
+                return self.climb_or_exhaust("heal requested", &budget, now);
+            }
+            Some(AfterStop::Park(parked)) if !self.hold => {
+                return self.park(parked, "group exhausted", now);
+            }
+            Some(
+                AfterStop::Restart(_) | AfterStop::Down | AfterStop::Climb | AfterStop::Park(_),
+            ) => {
                 self.set_state(State::Down, &detail);
                 return Vec::new();
             }
@@ -125,12 +135,20 @@ impl Service {
             return Vec::new();
         }
         match verdict {
-            Verdict::Success => self.after_success(&detail),
+            Verdict::Success => self.after_success(&detail, now),
             Verdict::Permanent => {
+                self.failed_now = true;
+                let mut actions = self.note_failure(&detail, now);
+                actions.extend(self.close_incident(Outcome::Failed, "permanent failure", now));
                 self.set_state(State::Failed, &detail);
-                Vec::new()
+                actions
             }
-            Verdict::Failure => self.after_failure(&detail, ran_well, long_run, now),
+            Verdict::Failure => {
+                self.failed_now = true;
+                let mut actions = self.note_failure(&detail, now);
+                actions.extend(self.after_failure(&detail, ran_well, long_run, now));
+                actions
+            }
         }
     }
 
@@ -141,7 +159,7 @@ impl Service {
         self.deaths.push_back(death);
     }
 
-    fn after_success(&mut self, detail: &str) -> Vec<Action> {
+    fn after_success(&mut self, detail: &str, now: Instant) -> Vec<Action> {
         let daemon = self.unit.kind == Kind::Daemon;
         if daemon && self.unit.restart.policy == RestartPolicy::Always {
             self.restarts += 1;
@@ -149,7 +167,27 @@ impl Service {
             return self.start(&format!("{detail}, policy always"));
         }
         self.set_state(State::Exited, detail);
-        Vec::new()
+        if daemon {
+            return Vec::new();
+        }
+        // A oneshot that succeeds is verified good: its incident is over.
+        let mut actions = Vec::new();
+        if let Some(mut incident) = self.incident.take() {
+            incident.recover(now, now);
+            log::info!("{}: incident {} recovered", self.unit.name, incident.id);
+            self.note_step(
+                "restart",
+                "recovered",
+                &format!("incident {}: recovered", incident.id),
+            );
+            actions.push(Action::RecordIncident(Box::new(incident)));
+        }
+        self.ladder.next = 0;
+        self.ladder.trying = None;
+        if self.ladder.mode == crate::recovery::Mode::Normal {
+            actions.extend(self.keep_known_good());
+        }
+        actions
     }
 
     fn after_failure(
@@ -166,31 +204,20 @@ impl Service {
         }
         if self.budget.is_trial() {
             self.budget.record_failure(&config, now);
-            return self.enter_cooldown(&format!("{detail}, trial failed"), now);
+            // After a cooldown the ladder is tried again; once it is done, the circuit
+            // opens for longer.
+            return self.climb_or_exhaust(detail, "trial failed", now);
         }
         let exhausted = self.budget.record_failure(&config, now);
         if config.policy == RestartPolicy::Never {
+            let actions = self.close_incident(Outcome::Failed, "policy never", now);
             self.set_state(State::Failed, &format!("{detail}, policy never"));
-            return Vec::new();
+            return actions;
         }
-        if exhausted {
-            let budget = format!(
-                "{} failures in {}",
-                config.max_failures,
-                format_duration(config.window)
-            );
-            return match config.on_exhausted {
-                OnExhausted::Cooldown => self.enter_cooldown(&format!("{detail}, {budget}"), now),
-                OnExhausted::Stop => {
-                    self.set_state(State::Failed, &format!("{detail}, {budget}, giving up"));
-                    Vec::new()
-                }
-                OnExhausted::Escalate => {
-                    self.escalated = true;
-                    self.set_state(State::Failed, &format!("{detail}, {budget}, escalating"));
-                    Vec::new()
-                }
-            };
+        // A failure while a ladder step is being climbed climbs on, budget or not.
+        if exhausted || self.ladder.next > 0 {
+            let budget = self.budget_text();
+            return self.climb_or_exhaust(detail, &budget, now);
         }
         let delay = self
             .budget
@@ -211,7 +238,7 @@ impl Service {
         }]
     }
 
-    fn enter_cooldown(&mut self, detail: &str, now: Instant) -> Vec<Action> {
+    pub(super) fn enter_cooldown(&mut self, detail: &str, now: Instant) -> Vec<Action> {
         let until = self.budget.open_circuit(&self.unit.restart, now);
         self.next_attempt = Some(until);
         let length = format_duration(until.saturating_duration_since(now));

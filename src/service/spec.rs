@@ -4,6 +4,7 @@
 
 use crate::exit_status::ExitStatus;
 use crate::process_spec::{EnvironmentFileSpec, Placement, ProcessSpec};
+use crate::recovery::Mode;
 use crate::unit::{Command, ReadyCheck};
 
 use super::Service;
@@ -18,6 +19,16 @@ fn argv_of(command: &Command) -> Vec<String> {
 pub fn process_spec(service: &Service) -> ProcessSpec {
     let mut spec = common_spec(service);
     let unit = &service.unit;
+    if let (Mode::SafeMode, Some(safe)) = (service.ladder.mode, &unit.recovery.safe_mode) {
+        if let Some(command) = &safe.command {
+            spec.argv = argv_of(command);
+        }
+        spec.environment.extend(
+            safe.environment
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone()))),
+        );
+    }
     spec.notify_socket = unit.ready.check == ReadyCheck::Notify || unit.watchdog.is_some();
     spec.readiness_fd = match unit.ready.check {
         ReadyCheck::Fd(fd) => Some(fd),
@@ -29,6 +40,27 @@ pub fn process_spec(service: &Service) -> ProcessSpec {
         .map(|watchdog| u64::try_from(watchdog.timeout.as_micros()).unwrap_or(u64::MAX));
     spec.stale_files = unit.stale_files.clone();
     spec.s6_service_dir = unit.s6.as_ref().map(|_| unit.source.clone());
+    spec
+}
+
+/// A recovery hook (`restore`): run as the service is, in a session of its own, told
+/// which service, incident and step it runs for.
+pub fn hook_spec(
+    service: &Service,
+    command: &Command,
+    incident: u64,
+    step: crate::unit::RecoveryStep,
+) -> ProcessSpec {
+    let mut spec = probe_spec(service, command);
+    spec.name = format!("{}/{step}", service.unit.name);
+    spec.environment.extend([
+        (
+            "PHOENIX_SERVICE".to_string(),
+            Some(service.unit.name.clone()),
+        ),
+        ("PHOENIX_INCIDENT".to_string(), Some(incident.to_string())),
+        ("PHOENIX_STEP".to_string(), Some(step.name().to_string())),
+    ]);
     spec
 }
 

@@ -13,6 +13,9 @@ pub enum State {
     Stopping,
     /// Waiting out a restart delay.
     Backoff,
+    /// On a recovery ladder step: its hook runs, or its start waits for `verify`. Up, for
+    /// dependents and probes, once ready.
+    Recovering,
     /// Finished and not restarting (a oneshot that succeeded, or policy says no).
     Exited,
     /// Circuit open after the budget ran out; one trial start when it ends.
@@ -30,6 +33,7 @@ impl State {
             State::Running => "running",
             State::Stopping => "stopping",
             State::Backoff => "backoff",
+            State::Recovering => "recovering",
             State::Exited => "exited",
             State::Cooldown => "cooldown",
             State::Failed => "failed",
@@ -37,16 +41,25 @@ impl State {
     }
 
     /// Every state, for tables and tests.
-    pub const ALL: [State; 8] = [
+    pub const ALL: [State; 9] = [
         State::Down,
         State::Starting,
         State::Running,
         State::Stopping,
         State::Backoff,
+        State::Recovering,
         State::Exited,
         State::Cooldown,
         State::Failed,
     ];
+}
+
+impl State {
+    /// Running, or recovering (a ladder step's run, ready or not yet): probes, the
+    /// watchdog and failures apply as to a running service.
+    pub fn is_up(self) -> bool {
+        matches!(self, State::Running | State::Recovering)
+    }
 }
 
 impl fmt::Display for State {

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::core::{Action, Pid, SpawnError, Target};
 use crate::exit_status::ExitStatus;
-use crate::health::{HealthChange, HealthTracker, ProbeOutcome, Thresholds};
+use crate::health::{Health, HealthChange, HealthTracker, ProbeOutcome, Thresholds};
 use crate::notify::NotifyMessage;
+use crate::recovery::Detection;
 use crate::unit::{OnUnhealthy, Probe, ReadyCheck, Signal, format_duration};
 
 use super::{AfterStop, Service, SpawnKind, State, TimerKind, probe_id, spawn_token, spec};
@@ -37,6 +38,10 @@ pub struct Watch {
     pub last_ping: Option<Instant>,
     /// When the start times out (`EXTEND_TIMEOUT_USEC` only ever moves it later).
     pub ready_deadline: Option<Instant>,
+    /// Ready (and healthy, with `[health]`) since then: verified good after `verify`.
+    pub verify_since: Option<Instant>,
+    /// The first of the current run of failed health probes.
+    pub first_failed_probe: Option<Instant>,
 }
 
 impl Service {
@@ -71,11 +76,21 @@ impl Service {
 
     /// Ready: `running` from now on; health probes and the watchdog begin.
     fn become_ready(&mut self, now: Instant, detail: &str) -> Vec<Action> {
-        self.set_state(State::Running, detail);
+        // A ladder step's run stays `recovering` until it is verified.
+        let on_step = matches!(self.ladder.trying, Some(crate::recovery::Rung::Step(_)));
+        let state = if on_step {
+            State::Recovering
+        } else {
+            State::Running
+        };
+        self.set_state(state, detail);
         self.was_ready = true;
         let mut actions = vec![Action::CancelTimer {
             timer: self.timer(TimerKind::ReadyTimeout),
         }];
+        if self.unit.health.is_none() {
+            actions.extend(self.arm_verify(now));
+        }
         if let Some(health) = &self.unit.health {
             let thresholds = Thresholds {
                 start_period: health.start_period,
@@ -115,6 +130,7 @@ impl Service {
             TimerKind::ReadyTimeout,
             TimerKind::Probe,
             TimerKind::Watchdog,
+            TimerKind::Verify,
         ]
         .into_iter()
         .map(|kind| Action::CancelTimer {
@@ -136,14 +152,21 @@ impl Service {
     }
 
     /// Stops the running program for `reason`; its death will be a failure with it.
-    fn fail_running(&mut self, reason: String, signal: Signal, now: Instant) -> Vec<Action> {
+    fn fail_running(
+        &mut self,
+        reason: String,
+        signal: Signal,
+        detection: (Detection, Duration),
+        now: Instant,
+    ) -> Vec<Action> {
         // Only a start or a run can fail so: a stop already under way keeps its intent (an
         // administrator's stop, a removed unit) and its reason.
-        if !matches!(self.state, State::Starting | State::Running) || self.stop_intent.is_some() {
+        if !(self.state == State::Starting || self.state.is_up()) || self.stop_intent.is_some() {
             return Vec::new();
         }
         log::warn!("{}: {reason}, stopping it", self.unit.name);
         self.failure_reason = Some(reason.clone());
+        self.failure_detection = Some(detection);
         let mut actions = self.end_watch();
         actions.extend(self.stop_with(signal, AfterStop::Judge, &reason, now));
         actions
@@ -160,9 +183,12 @@ impl Service {
                     _ => self.unit.ready.timeout,
                 };
                 let reason = format!("not ready after {}", format_duration(waited));
-                self.fail_running(reason, self.unit.stop.signal, now)
+                let detection = (Detection::StartTimeout, Duration::ZERO);
+                self.fail_running(reason, self.unit.stop.signal, detection, now)
             }
-            (TimerKind::Probe, State::Starting | State::Running) if live => self.start_probe(now),
+            (TimerKind::Probe, state) if live && (state == State::Starting || state.is_up()) => {
+                self.start_probe(now)
+            }
             (TimerKind::ProbeKill, _) => match self.watch.probe_pid {
                 Some(pid) => {
                     self.watch.probe_timed_out = true;
@@ -173,7 +199,7 @@ impl Service {
                 }
                 None => Vec::new(),
             },
-            (TimerKind::Watchdog, State::Running) if live => self.check_watchdog(now),
+            (TimerKind::Watchdog, state) if live && state.is_up() => self.check_watchdog(now),
             _ => Vec::new(),
         }
     }
@@ -192,7 +218,9 @@ impl Service {
                     .min(self.unit.ready.timeout);
                 Some((probe.clone(), timeout))
             }
-            (State::Running, _, Some(health)) => Some((health.probe.clone(), health.timeout)),
+            (state, _, Some(health)) if state.is_up() => {
+                Some((health.probe.clone(), health.timeout))
+            }
             _ => None,
         }
     }
@@ -282,7 +310,7 @@ impl Service {
                 }
                 (Ok(_), None) => Vec::new(),
             },
-            State::Running => self.judge_health(outcome, now),
+            state if state.is_up() => self.judge_health(outcome, now),
             _ => Vec::new(),
         }
     }
@@ -298,6 +326,11 @@ impl Service {
         let Some(config) = self.unit.health.clone() else {
             return Vec::new();
         };
+        if outcome.is_ok() {
+            self.watch.first_failed_probe = None;
+        } else {
+            self.watch.first_failed_probe.get_or_insert(now);
+        }
         let change = self
             .watch
             .health
@@ -307,13 +340,19 @@ impl Service {
             return self.next_probe(now, config.interval);
         };
         self.record_health(&change);
-        if change.to == crate::health::Health::Unhealthy
-            && config.on_unhealthy == OnUnhealthy::Restart
-        {
+        if change.to == Health::Unhealthy && config.on_unhealthy == OnUnhealthy::Restart {
             let reason = format!("unhealthy ({})", change.reason);
-            return self.fail_running(reason, self.unit.stop.signal, now);
+            let since = self.watch.first_failed_probe.unwrap_or(now);
+            let detection = (Detection::Unhealthy, now.saturating_duration_since(since));
+            return self.fail_running(reason, self.unit.stop.signal, detection, now);
         }
-        self.next_probe(now, config.interval)
+        let mut actions = match (change.from, change.to) {
+            (_, Health::Healthy) => self.arm_verify(now),
+            (Health::Healthy, _) => self.suspend_verify(),
+            _ => Vec::new(),
+        };
+        actions.extend(self.next_probe(now, config.interval));
+        actions
     }
 
     fn record_health(&mut self, change: &HealthChange) {
@@ -360,7 +399,7 @@ impl Service {
                 self.watch.errno = Some(errno);
                 Vec::new()
             }
-            NotifyMessage::Watchdog if self.state == State::Running => {
+            NotifyMessage::Watchdog if self.state.is_up() => {
                 let Some(watchdog) = &self.unit.watchdog else {
                     return Vec::new();
                 };
@@ -376,7 +415,13 @@ impl Service {
                     .watchdog
                     .as_ref()
                     .map_or(Signal::ABRT, |w| w.signal);
-                self.fail_running("hung (WATCHDOG=trigger)".to_string(), signal, now)
+                let detection = (Detection::Hung, Duration::ZERO);
+                self.fail_running(
+                    "hung (WATCHDOG=trigger)".to_string(),
+                    signal,
+                    detection,
+                    now,
+                )
             }
             NotifyMessage::ExtendTimeout(extra) => self.extend_timeout(extra, now),
             NotifyMessage::Reloading => {
@@ -437,7 +482,7 @@ impl Service {
             .last_ping
             .map_or(watchdog.timeout, |at| now.saturating_duration_since(at));
         let reason = format!("hung (no heartbeat for {})", format_duration(silence));
-        self.fail_running(reason, watchdog.signal, now)
+        self.fail_running(reason, watchdog.signal, (Detection::Hung, silence), now)
     }
 
     /// The heartbeat file's age: young enough re-arms the watchdog, else a hang.
@@ -445,7 +490,7 @@ impl Service {
         let Some(watchdog) = self.unit.watchdog.clone() else {
             return Vec::new();
         };
-        if self.state != State::Running || self.pid.is_none() {
+        if !self.state.is_up() || self.pid.is_none() {
             return Vec::new();
         }
         match age {
@@ -455,9 +500,12 @@ impl Service {
             }],
             Ok(age) => {
                 let reason = format!("hung (no heartbeat for {})", format_duration(age));
-                self.fail_running(reason, watchdog.signal, now)
+                self.fail_running(reason, watchdog.signal, (Detection::Hung, age), now)
             }
-            Err(error) => self.fail_running(format!("hung ({error})"), watchdog.signal, now),
+            Err(error) => {
+                let detection = (Detection::Hung, Duration::ZERO);
+                self.fail_running(format!("hung ({error})"), watchdog.signal, detection, now)
+            }
         }
     }
 }

@@ -59,10 +59,9 @@ impl Supervisor {
             }),
             Request::Stop { name } => self.command(&name, now, &mut actions, |service, now| {
                 service.wanted_by_request = Some(false);
-                (
-                    service.stop(AfterStop::Down, "stopped by request", now),
-                    format!("stopping {}", service.unit.name),
-                )
+                let mut actions = service.give_up_incident("stopped by request", now);
+                actions.extend(service.stop(AfterStop::Down, "stopped by request", now));
+                (actions, format!("stopping {}", service.unit.name))
             }),
             Request::Restart { name } => self.command(&name, now, &mut actions, |service, now| {
                 service.wanted_by_request = Some(true);
@@ -78,9 +77,9 @@ impl Supervisor {
                 };
                 (actions, format!("restarting {}", service.unit.name))
             }),
-            Request::Reset { name } => self.command(&name, now, &mut actions, |service, _| {
+            Request::Reset { name } => self.command(&name, now, &mut actions, |service, now| {
                 (
-                    service.reset(),
+                    service.reset(now),
                     format!("{}: tally cleared, circuit closed", service.unit.name),
                 )
             }),

@@ -5,6 +5,7 @@
 
 mod control;
 mod dependencies;
+mod groups;
 mod reload;
 mod stopping;
 #[cfg(test)]
@@ -56,7 +57,9 @@ pub struct Supervisor {
     /// the last one over to the leftovers phase, which would otherwise wait for a drain
     /// that no child may ever cause.
     last_drain: Option<bool>,
-    next_incident_id: u64,
+    incident_ids: crate::recovery::IncidentIds,
+    /// Supervision groups: their members' failures within the window.
+    groups: groups::Groups,
 }
 
 impl Supervisor {
@@ -81,7 +84,8 @@ impl Supervisor {
             exit_code: 0,
             leftovers,
             last_drain: None,
-            next_incident_id: 1,
+            incident_ids: crate::recovery::IncidentIds::starting_at(1),
+            groups: groups::Groups::default(),
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -101,6 +105,7 @@ impl Supervisor {
         let index = self.services.len();
         self.by_name.insert(unit.name.clone(), index);
         let mut service = Service::new(index, unit);
+        service.incident_ids = self.incident_ids.clone();
         if let Some(record) = self.restored.iter().find(|r| r.name == service.unit.name) {
             record.restore(&mut service);
             if record.failed {
@@ -113,7 +118,7 @@ impl Supervisor {
 
     /// The first id a new incident gets (one past the highest in `incidents.jsonl`).
     pub fn set_next_incident_id(&mut self, id: u64) {
-        self.next_incident_id = id;
+        self.incident_ids.set_next(id);
     }
 
     /// Last-known-good definitions kept by an earlier run; each applies only to the
@@ -191,6 +196,7 @@ impl Supervisor {
         match kind {
             SpawnKind::Finish => return service.on_finish_exit(status, now),
             SpawnKind::Probe => return service.on_probe_exit(status, now),
+            SpawnKind::Hook => return service.on_hook_exit(status, now),
             SpawnKind::Program => {}
         }
         let mut actions = service.on_exit(status, now);
@@ -239,6 +245,8 @@ impl Supervisor {
             (Ok(pid), SpawnKind::Program) => service.on_spawned(pid, now),
             (Ok(pid), SpawnKind::Finish) => service.on_finish_spawned(pid, now),
             (Ok(pid), SpawnKind::Probe) => service.on_probe_spawned(pid),
+            (Ok(pid), SpawnKind::Hook) => service.on_hook_spawned(pid),
+            (Err(error), SpawnKind::Hook) => service.on_hook_spawn_failed(&error, now),
             (Err(error), SpawnKind::Probe) => service.on_probe_spawn_failed(&error, now),
             (Err(error), SpawnKind::Program) => {
                 let mut actions = service.on_spawn_failed(&error, now);
@@ -405,6 +413,8 @@ impl Core for Supervisor {
                 .service_mut(decode_probe_id(probe))
                 .map_or_else(Vec::new, |s| s.on_heartbeat(age, now)),
         };
+        actions.extend(self.restart_dependencies(now));
+        actions.extend(self.supervise_groups(now));
         actions.extend(self.escalate(now));
         actions.extend(self.settle(now));
         actions.extend(self.collect_dirty());

@@ -55,11 +55,15 @@ impl Supervisor {
         let Some(service) = self.services.get_mut(index) else {
             return Vec::new();
         };
-        if service.unit == unit && !service.removed {
+        // Compared with what was loaded, not with a last-known-good definition it runs.
+        let loaded = service.loaded.as_deref().unwrap_or(&service.unit);
+        if *loaded == unit && !service.removed {
             return Vec::new();
         }
         log::info!("{}: unit changed", unit.name);
         service.removed = false;
+        service.loaded = None;
+        service.ladder.mode = crate::recovery::Mode::Normal;
         // A service still ending its leftovers (or running `finish`) takes the intent along.
         let was_live = service.is_live();
         service.unit = unit;

@@ -153,10 +153,10 @@ fn open_nonblocking_for_writing(path: &Path) -> io::Result<File> {
 /// What s6-supervise would announce for a state change: `u` when the program starts, `U`
 /// once it is ready, `dD` once it is down.
 pub fn events_for(from: &str, to: &str) -> &'static str {
-    let alive = |state: &str| matches!(state, "starting" | "running" | "stopping");
+    let alive = |state: &str| matches!(state, "starting" | "running" | "recovering" | "stopping");
     match (from, to) {
         (_, "starting") if from != "starting" => "u",
-        ("starting", "running") => "U",
+        ("starting", "running" | "recovering") => "U",
         (from, to) if alive(from) && !alive(to) => "dD",
         _ => "",
     }
