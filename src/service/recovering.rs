@@ -200,6 +200,11 @@ impl Service {
 
     /// This definition ran good: keep it, and a snapshot of its rollback-files.
     pub(super) fn keep_known_good(&mut self) -> Vec<Action> {
+        log::info!(
+            "{}: keeping a last-known-good definition and {} rollback file(s)",
+            self.unit.name,
+            self.unit.recovery.rollback_files.len()
+        );
         self.known_good = Some(Box::new(self.unit.clone()));
         vec![Action::SaveKnownGood {
             unit: Box::new(self.unit.clone()),

@@ -11,6 +11,7 @@ mod container;
 mod control;
 mod harness;
 mod procfs;
+mod recovery;
 mod services;
 mod tini_mode;
 mod wait;
