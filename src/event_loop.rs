@@ -81,6 +81,8 @@ const MAX_POLL_FAILURES: u32 = 100;
 #[derive(Default)]
 pub struct Host {
     pub services_dir: Option<std::path::PathBuf>,
+    /// The `[groups.NAME]` of `phoenix.toml`, which a reload checks units against.
+    pub supervision_groups: std::collections::BTreeSet<String>,
     pub state_file: Option<crate::state_file::StateStore>,
     /// Where to listen, best first: the first that binds is used, and its directory is the
     /// runtime directory, where notify sockets go too (`notify/NAME.sock`).
@@ -404,7 +406,7 @@ impl EventLoop {
             Action::Exit { code } => self.exit_code = Some(code),
             Action::LoadUnits => {
                 if let Some(dir) = &self.host.services_dir {
-                    let report = crate::unit::load_dir(dir);
+                    let report = crate::unit::load_dir(dir, &self.host.supervision_groups);
                     for warning in &report.warnings {
                         log::warn!("{warning}");
                     }

@@ -69,9 +69,11 @@ pub fn run(options: Options) -> u8 {
                     settings.event_log_keep,
                 )
             });
+            let supervision_groups = settings.group_names();
             let supervisor = supervisor(&options, settings, &dir, state_file.as_deref());
             host = Host {
                 services_dir: Some(dir),
+                supervision_groups,
                 state_file: state_file.map(crate::state_file::StateStore::new),
                 control_sockets,
                 event_log,
@@ -98,7 +100,7 @@ fn supervisor(
     dir: &Path,
     state_file: Option<&Path>,
 ) -> Supervisor {
-    let report = load_dir(dir);
+    let report = load_dir(dir, &settings.group_names());
     log_load_report(dir, &report);
     if let Some(grace) = options.grace {
         settings.grace = grace;
@@ -141,13 +143,15 @@ fn load_settings(options: &Options) -> Result<Settings, String> {
 /// `--check`: every problem as `path:line:col: message` on stderr; 0 valid, 1 invalid.
 fn check(options: &Options, services: Option<&Path>) -> u8 {
     let mut problems = 0;
-    if let Err(message) = load_settings(options) {
+    // Broken settings run with the defaults, so the units are checked against those.
+    let settings = load_settings(options).unwrap_or_else(|message| {
         eprintln!("{message}");
         problems += 1;
-    }
+        Settings::default()
+    });
     match services {
         Some(dir) => {
-            let report = load_dir(dir);
+            let report = load_dir(dir, &settings.group_names());
             for error in &report.errors {
                 eprintln!("{error}");
             }

@@ -202,7 +202,11 @@ pub struct Source<'a> {
 }
 
 impl Source<'_> {
-    fn error_at<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> UnitError {
+    pub(super) fn error_at<T>(
+        &self,
+        spanned: &Spanned<T>,
+        message: impl Into<String>,
+    ) -> UnitError {
         UnitError::at(self.file, self.text, spanned.span().start, message)
     }
 }
@@ -365,7 +369,12 @@ pub fn stale_files(source: &Source, raw: Vec<Spanned<PathBuf>>) -> Result<Vec<Pa
         .collect()
 }
 
-fn absolute(source: &Source, path: Spanned<PathBuf>, what: &str) -> Result<PathBuf, UnitError> {
+/// `path` itself, if absolute; else an error at it naming `what` it is.
+pub(super) fn absolute(
+    source: &Source,
+    path: Spanned<PathBuf>,
+    what: &str,
+) -> Result<PathBuf, UnitError> {
     if path.get_ref().is_absolute() {
         return Ok(path.into_inner());
     }

@@ -1,6 +1,7 @@
 //! Loading a services directory: every `NAME.toml` and s6-style `NAME/` becomes a unit,
 //! then the units are checked against each other (unknown dependencies, cycles, duplicate
-//! names) and against their own restart budget. A broken unit never stops the others from
+//! names), against the supervision groups `phoenix.toml` defines, and against their own
+//! restart budget. A broken unit never stops the others from
 //! loading: it is reported and kept by name, so the supervisor can show it as failed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,8 +34,9 @@ impl LoadReport {
     }
 }
 
-/// Reads and checks every unit in `dir`.
-pub fn load_dir(dir: &Path) -> LoadReport {
+/// Reads and checks every unit in `dir`; `groups` are the names of `phoenix.toml`'s
+/// `[groups.NAME]`, the only ones a `supervision-group` may name.
+pub fn load_dir(dir: &Path, groups: &BTreeSet<String>) -> LoadReport {
     let mut report = LoadReport::default();
     let candidates = match read_candidates(dir, &mut report) {
         Ok(candidates) => candidates,
@@ -52,6 +54,7 @@ pub fn load_dir(dir: &Path) -> LoadReport {
             (None, _) => {}
         }
     }
+    let parsed = reject_unknown_groups(parsed, groups, &mut report);
     let parsed = reject_unknown_dependencies(parsed, &mut report);
     let units = reject_cycles(parsed, &mut report);
     report
@@ -179,6 +182,36 @@ fn reject_duplicate(name: &str, last: Candidate, others: Vec<Candidate>, report:
     }
 }
 
+/// A `supervision-group` must name a group of `phoenix.toml`.
+fn reject_unknown_groups(
+    parsed: Vec<ParsedUnit>,
+    groups: &BTreeSet<String>,
+    report: &mut LoadReport,
+) -> Vec<ParsedUnit> {
+    let defined = match groups.len() {
+        0 => "no [groups]".to_string(),
+        _ => groups
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let mut valid = Vec::new();
+    for unit in parsed {
+        match &unit.group_site {
+            Some(site) if !groups.contains(&site.dependency) => {
+                let message = format!(
+                    "unknown supervision group '{}': phoenix.toml defines {defined}",
+                    site.dependency
+                );
+                report.reject(&unit.unit.name, site.error(message));
+            }
+            _ => valid.push(unit),
+        }
+    }
+    valid
+}
+
 /// A dependency must name a unit that exists, even one that is itself invalid.
 fn reject_unknown_dependencies(
     parsed: Vec<ParsedUnit>,
@@ -218,7 +251,7 @@ fn reject_cycles(parsed: Vec<ParsedUnit>, report: &mut LoadReport) -> Vec<Unit> 
     let cycles = find_cycles(&units);
     let mut reported = BTreeSet::new();
     let mut valid = Vec::new();
-    for ParsedUnit { unit, sites } in parsed {
+    for ParsedUnit { unit, sites, .. } in parsed {
         let Some(cycle) = cycles.get(&unit.name) else {
             valid.push(unit);
             continue;
@@ -302,7 +335,7 @@ mod tests {
         write(dir.path(), ".git/config", "garbage");
         write(dir.path(), "README.md", "not a unit");
         write(dir.path(), "web.toml~", "editor backup");
-        let report = load_dir(dir.path());
+        let report = load_dir(dir.path(), &BTreeSet::new());
         assert!(report.is_valid(), "{:?}", report.errors);
         assert_eq!(names(&report), ["cron", "cron.log", "db", "web"]);
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
@@ -313,7 +346,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "good.toml", "command = \"x\"\n");
         let bad = write(dir.path(), "bad.toml", "command = \"x\"\n\ncomand = 1\n");
-        let report = load_dir(dir.path());
+        let report = load_dir(dir.path(), &BTreeSet::new());
         assert_eq!(names(&report), ["good"]);
         assert_eq!(invalid_names(&report), ["bad"]);
         let error = &report.invalid[0].1;
@@ -335,7 +368,7 @@ mod tests {
             "other.toml",
             "command = \"x\"\nwants = [\"web\"]\n",
         );
-        let report = load_dir(dir.path());
+        let report = load_dir(dir.path(), &BTreeSet::new());
         assert_eq!(invalid_names(&report), ["web"]);
         assert_eq!(names(&report), ["other"]);
         let error = &report.errors[0];
@@ -357,10 +390,90 @@ mod tests {
             "web.toml",
             "command = \"x\"\nrequires = [\"db\"]\n",
         );
-        let report = load_dir(dir.path());
+        let report = load_dir(dir.path(), &BTreeSet::new());
         assert_eq!(names(&report), ["web"]);
         assert_eq!(invalid_names(&report), ["db"]);
         assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    }
+
+    #[test]
+    fn unknown_supervision_group_is_an_error_at_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let web = write(
+            dir.path(),
+            "web.toml",
+            "command = \"x\"\nsupervision-group = \"payment\"\n",
+        );
+        write(
+            dir.path(),
+            "db.toml",
+            "command = \"x\"\nsupervision-group = \"payments\"\n",
+        );
+        write(
+            dir.path(),
+            "cache.toml",
+            "command = \"x\"\nrequires = [\"web\"]\n",
+        );
+        let groups = BTreeSet::from(["payments".to_string(), "web".to_string()]);
+        let report = load_dir(dir.path(), &groups);
+        assert_eq!(names(&report), ["cache", "db"]);
+        assert_eq!(invalid_names(&report), ["web"]);
+        assert_eq!(
+            report.errors[0].to_string(),
+            format!(
+                "{}:2:21: unknown supervision group 'payment': phoenix.toml defines payments, web",
+                web.display()
+            )
+        );
+        assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+        assert_eq!(
+            report.units[1].supervision_group.as_deref(),
+            Some("payments")
+        );
+    }
+
+    #[test]
+    fn a_supervision_group_without_groups_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let web = write(
+            dir.path(),
+            "web.toml",
+            "command = \"x\"\nsupervision-group = \"payments\"\n",
+        );
+        let report = load_dir(dir.path(), &BTreeSet::new());
+        assert!(report.units.is_empty());
+        assert_eq!(
+            report.errors[0].to_string(),
+            format!(
+                "{}:2:21: unknown supervision group 'payments': phoenix.toml defines no [groups]",
+                web.display()
+            )
+        );
+    }
+
+    #[test]
+    fn an_s6_directory_joins_a_group_from_its_unit_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = write(dir.path(), "web/run", "#!/bin/sh\n");
+        fs::set_permissions(&run, fs::Permissions::from_mode(0o755)).unwrap();
+        let toml = write(
+            dir.path(),
+            "web/unit.toml",
+            "\nsupervision-group = \"nope\"\n",
+        );
+        let report = load_dir(dir.path(), &BTreeSet::from(["web".to_string()]));
+        assert_eq!(invalid_names(&report), ["web"]);
+        assert_eq!(
+            report.errors[0].to_string(),
+            format!(
+                "{}:2:21: unknown supervision group 'nope': phoenix.toml defines web",
+                toml.display()
+            )
+        );
+        write(dir.path(), "web/unit.toml", "supervision-group = \"web\"\n");
+        let report = load_dir(dir.path(), &BTreeSet::from(["web".to_string()]));
+        assert!(report.is_valid(), "{:?}", report.errors);
+        assert_eq!(report.units[0].supervision_group.as_deref(), Some("web"));
     }
 
     #[test]
@@ -374,7 +487,7 @@ mod tests {
         );
         write(dir.path(), "c.toml", "command = \"x\"\nafter = [\"a\"]\n");
         write(dir.path(), "d.toml", "command = \"x\"\nafter = [\"a\"]\n");
-        let report = load_dir(dir.path());
+        let report = load_dir(dir.path(), &BTreeSet::new());
         assert_eq!(names(&report), ["d"]);
         assert_eq!(invalid_names(&report), ["a", "b", "c"]);
         assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
@@ -392,7 +505,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bad = write(dir.path(), "my web.toml", "command = \"x\"\n");
         write(dir.path(), "notes.txt", "ignored");
-        let report = load_dir(dir.path());
+        let report = load_dir(dir.path(), &BTreeSet::new());
         assert!(report.units.is_empty());
         assert_eq!(report.errors.len(), 1);
         assert_eq!(report.errors[0].path, bad);
@@ -409,7 +522,7 @@ mod tests {
         write(dir.path(), "web.toml", "command = \"x\"\n");
         let run = write(dir.path(), "web/run", "#!/bin/sh\n");
         fs::set_permissions(&run, fs::Permissions::from_mode(0o755)).unwrap();
-        let report = load_dir(dir.path());
+        let report = load_dir(dir.path(), &BTreeSet::new());
         assert!(report.units.is_empty());
         assert_eq!(invalid_names(&report), ["web"]);
         assert_eq!(report.errors.len(), 2);
@@ -422,7 +535,10 @@ mod tests {
 
     #[test]
     fn unreadable_directory_is_one_error() {
-        let report = load_dir(Path::new("/nonexistent/phoenix/services.d"));
+        let report = load_dir(
+            Path::new("/nonexistent/phoenix/services.d"),
+            &BTreeSet::new(),
+        );
         assert_eq!(report.errors.len(), 1);
         assert!(
             report.errors[0]
@@ -445,7 +561,7 @@ mod tests {
             "command = \"x\"\n[restart]\npolicy = \"never\"\nwindow = \"1s\"\n",
         );
         write(dir.path(), "fine.toml", "command = \"x\"\n");
-        let report = load_dir(dir.path());
+        let report = load_dir(dir.path(), &BTreeSet::new());
         assert!(report.is_valid());
         assert_eq!(
             report.warnings,

@@ -16,9 +16,12 @@ use super::checks::{
 use super::error::UnitError;
 use super::model::{Kind, OnExhausted, RestartConfig, RestartPolicy, StopConfig, StopMode, Unit};
 use super::value::{
-    CommandValue, DurationValue, EnvironmentFileValue, Jitter, MaxFailures, Multiplier,
+    CommandValue, DurationValue, EnvironmentFileValue, GroupName, Jitter, MaxFailures, Multiplier,
     SignalValue, Umask, UnitName, VariableName,
 };
+use recovery::{RawRecovery, recovery_config};
+
+mod recovery;
 
 /// The top level of a unit file, exactly as written.
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +57,8 @@ pub struct RawUnit {
     pub watchdog: Option<RawWatchdog>,
     #[serde(default)]
     pub stale_files: Vec<Spanned<PathBuf>>,
+    pub recovery: Option<RawRecovery>,
+    pub supervision_group: Option<Spanned<GroupName>>,
 }
 
 /// The `[restart]` table, exactly as written.
@@ -84,9 +89,11 @@ pub struct RawStop {
     pub mode: Option<StopMode>,
 }
 
-/// Where a dependency was written, so an unknown one can be reported at its string.
+/// Where a name that must exist elsewhere was written (a dependency, or the
+/// `supervision-group`), so an unknown one can be reported at its string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DependencySite {
+    /// The name as written: a unit's, or a supervision group's.
     pub dependency: String,
     pub path: PathBuf,
     pub line: Option<usize>,
@@ -104,11 +111,13 @@ impl DependencySite {
     }
 }
 
-/// A unit and where each of its dependencies was written.
+/// A unit and where each of its dependencies, and its supervision group, was written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParsedUnit {
     pub unit: Unit,
     pub sites: Vec<DependencySite>,
+    /// Checked against `phoenix.toml`'s `[groups]` by the loader.
+    pub group_site: Option<DependencySite>,
 }
 
 /// Parses the unit `name` from `text`, the contents of `path`.
@@ -164,6 +173,15 @@ pub fn build_unit(
         .map(|watchdog| watchdog_config(&source_text, watchdog))
         .transpose()?;
     let stale_files = stale_files(&source_text, raw.stale_files)?;
+    let recovery = raw
+        .recovery
+        .map(|recovery| recovery_config(&source_text, recovery))
+        .transpose()?
+        .unwrap_or_default();
+    let group_site = raw
+        .supervision_group
+        .as_ref()
+        .map(|group| site(file, text, group.span(), &group.get_ref().0));
     let unit = Unit {
         name: name.to_string(),
         source: source.to_path_buf(),
@@ -196,12 +214,15 @@ pub fn build_unit(
         health,
         watchdog,
         stale_files,
-        // Parsed by the `[recovery]` work: defaults until then.
-        recovery: crate::unit::RecoveryConfig::default(),
-        supervision_group: None,
+        recovery,
+        supervision_group: raw.supervision_group.map(|group| group.into_inner().0),
         s6: None,
     };
-    Ok(ParsedUnit { unit, sites })
+    Ok(ParsedUnit {
+        unit,
+        sites,
+        group_site,
+    })
 }
 
 fn site(file: &Path, text: &str, span: Range<usize>, dependency: &str) -> DependencySite {

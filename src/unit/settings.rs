@@ -1,8 +1,9 @@
 //! System settings from `phoenix.toml`: shutdown timing, what a critical failure does,
-//! Phoenix's exit code and where its runtime files live. Strict like units; every key is
-//! optional, and an absent file means all defaults. Paths left unset are resolved by the
+//! Phoenix's exit code, where its runtime files live, and the supervision groups units
+//! join. Strict like units; every key is optional, and an absent file means all defaults. Paths left unset are resolved by the
 //! caller, because their defaults depend on who Phoenix runs as.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,7 +13,9 @@ use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
 
 use super::error::UnitError;
-use super::value::DurationValue;
+use super::model::OnExhausted;
+use super::recovery::{GroupConfig, Strategy};
+use super::value::{DurationValue, GroupName, MaxFailures};
 
 /// The parsed `phoenix.toml`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +37,7 @@ pub struct Settings {
     /// How many event files are kept, the live one included.
     pub event_log_keep: usize,
     /// `[groups.NAME]`: supervision groups units join with `supervision-group`.
-    pub groups: std::collections::BTreeMap<String, super::recovery::GroupConfig>,
+    pub groups: BTreeMap<String, GroupConfig>,
 }
 
 impl Default for Settings {
@@ -49,8 +52,15 @@ impl Default for Settings {
             control_socket: None,
             event_log_max_bytes: 1024 * 1024,
             event_log_keep: 5,
-            groups: std::collections::BTreeMap::new(),
+            groups: BTreeMap::new(),
         }
+    }
+}
+
+impl Settings {
+    /// The names of the `[groups.NAME]`, which units may join.
+    pub fn group_names(&self) -> BTreeSet<String> {
+        self.groups.keys().cloned().collect()
     }
 }
 
@@ -127,6 +137,36 @@ struct RawSettings {
     control_socket: Option<Spanned<PathBuf>>,
     event_log_max_bytes: Option<Spanned<i64>>,
     event_log_keep: Option<Spanned<i64>>,
+    #[serde(default)]
+    groups: BTreeMap<GroupName, RawGroup>,
+}
+
+/// A `[groups.NAME]` table, exactly as written.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a [groups.NAME] table"
+)]
+struct RawGroup {
+    strategy: Option<Strategy>,
+    max_failures: Option<MaxFailures>,
+    window: Option<DurationValue>,
+    on_exhausted: Option<OnExhausted>,
+    cooldown: Option<DurationValue>,
+}
+
+impl RawGroup {
+    fn config(self) -> GroupConfig {
+        let defaults = GroupConfig::default();
+        GroupConfig {
+            strategy: self.strategy.unwrap_or(defaults.strategy),
+            max_failures: self.max_failures.map_or(defaults.max_failures, |m| m.0),
+            window: self.window.map_or(defaults.window, |d| d.0),
+            on_exhausted: self.on_exhausted.unwrap_or(defaults.on_exhausted),
+            cooldown: self.cooldown.map_or(defaults.cooldown, |d| d.0),
+        }
+    }
 }
 
 /// Parses `text`, the contents of `path`.
@@ -168,7 +208,11 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
         .map_or(defaults.event_log_max_bytes, |n| n as u64),
         event_log_keep: at_least(path, text, "event-log-keep", raw.event_log_keep, 1)?
             .map_or(defaults.event_log_keep, |n| n as usize),
-        groups: std::collections::BTreeMap::new(),
+        groups: raw
+            .groups
+            .into_iter()
+            .map(|(name, group)| (name.0, group.config()))
+            .collect(),
     })
 }
 
@@ -248,9 +292,75 @@ event-log-keep = 3
                 runtime_dir: Some(PathBuf::from("/run/x")),
                 state_dir: Some(PathBuf::from("/var/lib/x")),
                 control_socket: Some(PathBuf::from("/run/x/ctl.sock")),
-                groups: std::collections::BTreeMap::new(),
+                groups: BTreeMap::new(),
             }
         );
+    }
+
+    #[test]
+    fn groups_take_every_key_and_default_the_rest() {
+        let settings = parse(
+            r#"
+[groups.payments]
+strategy = "one_for_all"
+max-failures = 3
+window = "1m"
+on-exhausted = "cooldown"
+cooldown = "10m"
+
+[groups.web]
+"#,
+        )
+        .unwrap();
+        let payments = GroupConfig {
+            strategy: Strategy::OneForAll,
+            max_failures: 3,
+            window: Duration::from_secs(60),
+            on_exhausted: OnExhausted::Cooldown,
+            cooldown: Duration::from_secs(600),
+        };
+        assert_eq!(
+            settings.groups,
+            BTreeMap::from([
+                ("payments".to_string(), payments),
+                ("web".to_string(), GroupConfig::default()),
+            ])
+        );
+        assert_eq!(
+            settings.group_names(),
+            BTreeSet::from(["payments".to_string(), "web".to_string()])
+        );
+    }
+
+    #[test]
+    fn group_defaults() {
+        let group = GroupConfig::default();
+        assert_eq!(group.strategy, Strategy::OneForOne);
+        assert_eq!(group.max_failures, 5);
+        assert_eq!(group.window, Duration::from_secs(60));
+        assert_eq!(group.on_exhausted, OnExhausted::Escalate);
+        assert_eq!(group.cooldown, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn every_strategy_and_on_exhausted() {
+        for (text, strategy) in [
+            ("one_for_one", Strategy::OneForOne),
+            ("one_for_all", Strategy::OneForAll),
+            ("rest_for_one", Strategy::RestForOne),
+        ] {
+            let settings = parse(&format!("[groups.g]\nstrategy = \"{text}\"")).unwrap();
+            assert_eq!(settings.groups["g"].strategy, strategy);
+            assert_eq!(strategy.name(), text);
+        }
+        for (text, action) in [
+            ("cooldown", OnExhausted::Cooldown),
+            ("stop", OnExhausted::Stop),
+            ("escalate", OnExhausted::Escalate),
+        ] {
+            let settings = parse(&format!("[groups.g]\non-exhausted = \"{text}\"")).unwrap();
+            assert_eq!(settings.groups["g"].on_exhausted, action);
+        }
     }
 
     #[test]
@@ -295,6 +405,60 @@ event-log-keep = 3
                 2,
                 13,
                 "invalid state-dir 'var': expected an absolute path",
+            ),
+            (
+                "[groups.\"a b\"]\n",
+                1,
+                9,
+                "invalid supervision group name 'a b': expected letters, digits and _ . @ - only",
+            ),
+            (
+                "groups = { \"web/x\" = {} }\n",
+                1,
+                12,
+                "invalid supervision group name 'web/x'",
+            ),
+            (
+                "[groups.web]\nwindw = \"1s\"\n",
+                2,
+                1,
+                "unknown field `windw`, expected one of `strategy`, `max-failures`, `window`, `on-exhausted`, `cooldown`",
+            ),
+            (
+                "[groups.web]\nstrategy = \"one-for-one\"\n",
+                2,
+                12,
+                "unknown variant `one-for-one`, expected one of `one_for_one`, `one_for_all`, `rest_for_one`",
+            ),
+            (
+                "[groups.web]\nmax-failures = 0\n",
+                2,
+                16,
+                "invalid max-failures 0: expected a whole number of at least 1",
+            ),
+            (
+                "[groups.web]\nwindow = 60\n",
+                2,
+                10,
+                "bare number is ambiguous",
+            ),
+            (
+                "[groups.web]\ncooldown = \"5 parsecs\"\n",
+                2,
+                12,
+                "invalid duration '5 parsecs'",
+            ),
+            (
+                "[groups.web]\non-exhausted = \"restart\"\n",
+                2,
+                16,
+                "unknown variant `restart`, expected one of `cooldown`, `stop`, `escalate`",
+            ),
+            (
+                "[groups]\nweb = 3\n",
+                2,
+                7,
+                "expected a [groups.NAME] table",
             ),
         ] {
             let error = parse(text).unwrap_err();

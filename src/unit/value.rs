@@ -1,6 +1,6 @@
 //! The checked value types unit files are written in: durations, signals, umasks,
-//! commands, environment files and bounded numbers. Each rejects a bad value while it is
-//! being deserialized, so the toml crate reports the value's own line and column.
+//! commands, environment files, names, bounded numbers and tables. Each rejects a bad value
+//! while it is being deserialized, so the toml crate reports the value's own line and column.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -50,6 +50,31 @@ where
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<U, D::Error> {
         (self.check)(T::deserialize(deserializer)?).map_err(de::Error::custom)
+    }
+}
+
+/// A table and nothing else. Serde's derived structs also take an array of their fields in
+/// order, so `safe-mode = ["web", "--safe"]` would be read as a table; a strict file must not.
+#[derive(Debug)]
+pub struct TableOnly<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for TableOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TableVisitor(PhantomData))
+    }
+}
+
+struct TableVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for TableVisitor<T> {
+    type Value = TableOnly<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<TableOnly<T>, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(TableOnly)
     }
 }
 
@@ -242,6 +267,24 @@ impl<'de> Deserialize<'de> for UnitName {
                 ));
             }
             Ok(UnitName(name))
+        })
+    }
+}
+
+/// The name of a supervision group, in `supervision-group` and `[groups.NAME]`: the same
+/// characters as a unit name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GroupName(pub String);
+
+impl<'de> Deserialize<'de> for GroupName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        checked(deserializer, |name: String| {
+            if !is_valid_name(&name) {
+                return Err(format!(
+                    "invalid supervision group name '{name}': expected letters, digits and _ . @ - only"
+                ));
+            }
+            Ok(GroupName(name))
         })
     }
 }

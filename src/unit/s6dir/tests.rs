@@ -211,3 +211,53 @@ fn log_directory_needs_an_executable_run() {
     let error = read_service_dir("web", &dir).unwrap_err();
     assert_eq!(error.path, dir.join("log/run"));
 }
+
+#[test]
+fn unit_toml_takes_recovery_and_a_supervision_group() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = service(root.path());
+    write(
+        &dir.join("unit.toml"),
+        "supervision-group = \"web\"\n[recovery]\nsteps = [\"safe-mode\", \"rollback\"]\nverify = \"5s\"\nsafe-mode = { environment = { SAFE = \"1\" } }\nrollback-files = [\"/etc/web.conf\"]\n",
+        0o644,
+    );
+    let read = read_service_dir("web", &dir).unwrap();
+    let parsed = &read.units[0];
+    let recovery = &parsed.unit.recovery;
+    assert_eq!(
+        recovery.steps,
+        [
+            crate::unit::RecoveryStep::SafeMode,
+            crate::unit::RecoveryStep::Rollback
+        ]
+    );
+    assert_eq!(recovery.verify, Duration::from_secs(5));
+    assert_eq!(
+        recovery.safe_mode.as_ref().map(|safe| safe.command.clone()),
+        Some(None)
+    );
+    assert_eq!(recovery.rollback_files, [PathBuf::from("/etc/web.conf")]);
+    assert_eq!(parsed.unit.supervision_group.as_deref(), Some("web"));
+    let site = parsed.group_site.as_ref().unwrap();
+    assert_eq!(site.path, dir.join("unit.toml"));
+    assert_eq!((site.line, site.column), (Some(1), Some(21)));
+}
+
+#[test]
+fn unit_toml_recovery_errors_point_into_it() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = service(root.path());
+    write(
+        &dir.join("unit.toml"),
+        "[recovery]\nsteps = [\"restore\"]\n",
+        0o644,
+    );
+    let error = read_service_dir("web", &dir).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}:2:9: step restore needs a restore command: restore = [\"/usr/local/bin/restore-backup\"]",
+            dir.join("unit.toml").display()
+        )
+    );
+}

@@ -10,27 +10,38 @@ use super::settings::parse_settings;
 
 const DOCS: &str = include_str!("../../../docs/units.md");
 
-/// The first-column keys of the tables in the docs section under `heading`.
+/// The title of a `##` or `###` heading line.
+fn heading_title(line: &str) -> Option<&str> {
+    line.strip_prefix("## ")
+        .or_else(|| line.strip_prefix("### "))
+}
+
+/// The first-column keys of the tables in the docs section under `heading`, up to the
+/// next `##` or `###` heading.
 fn documented_keys(heading: &str) -> BTreeSet<String> {
-    let section = DOCS
-        .split("\n## ")
-        .find(|section| section.lines().next() == Some(heading))
-        .unwrap_or_else(|| panic!("docs/units.md has no section '## {heading}'"));
-    section
+    let mut lines = DOCS
         .lines()
+        .skip_while(|line| heading_title(line) != Some(heading));
+    if lines.next().is_none() {
+        panic!("docs/units.md has no section '## {heading}' or '### {heading}'");
+    }
+    lines
+        .take_while(|line| heading_title(line).is_none())
         .filter_map(|line| line.strip_prefix("| `"))
         .filter_map(|rest| rest.split('`').next())
         .map(str::to_string)
         .collect()
 }
 
-/// The keys serde accepts, read from its "unknown field, expected one of" message, so the
-/// list comes from the parser itself.
+/// The keys serde accepts, read from its "unknown field, expected one of" message (or
+/// "expected `a` or `b`" for two), so the list comes from the parser itself.
 fn accepted_keys(message: &str) -> BTreeSet<String> {
     let (_, list) = message
-        .split_once("expected one of ")
+        .split_once("expected ")
         .unwrap_or_else(|| panic!("no key list in: {message}"));
+    let list = list.strip_prefix("one of ").unwrap_or(list);
     list.split(", ")
+        .flat_map(|keys| keys.split(" or "))
         .map(|key| key.trim().trim_matches('`').to_string())
         .collect()
 }
@@ -83,6 +94,20 @@ fn docs_list_exactly_the_ready_health_and_watchdog_keys() {
 }
 
 #[test]
+fn docs_list_exactly_the_recovery_keys() {
+    for (heading, table) in [
+        ("`[recovery]`", "[recovery]\nnot-a-key = 1\n"),
+        ("`safe-mode`", "[recovery.safe-mode]\nnot-a-key = 1\n"),
+    ] {
+        assert_eq!(
+            documented_keys(heading),
+            unit_table_keys(&format!("command = \"x\"\n{table}")),
+            "{heading}"
+        );
+    }
+}
+
+#[test]
 fn docs_list_exactly_the_s6_files() {
     let honoured: BTreeSet<String> = S6_FILES.iter().map(|f| f.to_string()).collect();
     assert_eq!(documented_keys("s6 service directory files"), honoured);
@@ -93,6 +118,12 @@ fn docs_list_exactly_the_settings() {
     let error = parse_settings(Path::new("phoenix.toml"), "not-a-key = 1\n").unwrap_err();
     assert_eq!(
         documented_keys("`phoenix.toml`"),
+        accepted_keys(&error.message)
+    );
+    let error =
+        parse_settings(Path::new("phoenix.toml"), "[groups.g]\nnot-a-key = 1\n").unwrap_err();
+    assert_eq!(
+        documented_keys("`[groups.NAME]`"),
         accepted_keys(&error.message)
     );
 }
