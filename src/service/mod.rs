@@ -295,6 +295,7 @@ impl Service {
     pub fn on_spawn_failed(&mut self, error: &SpawnError, now: Instant) -> Vec<Action> {
         log::error!("unable to spawn '{}': {}", self.unit.name, error.message);
         self.started_at = None;
+        self.failure_detection = Some((crate::recovery::Detection::Spawn, Duration::ZERO));
         let status = ExitStatus::Code(error.exit_code());
         let death = Death {
             at: now,
