@@ -13,7 +13,9 @@
 //! `unit`, `core`, `init` and `cli` import neither `nix`, `libc`, `mio` nor
 //! `std::process`.
 
+pub mod atomic_file;
 pub mod cli;
+pub mod clocks;
 pub mod control;
 pub mod core;
 pub mod envfile;
@@ -21,6 +23,7 @@ pub mod event_loop;
 pub mod exit_status;
 pub mod health;
 pub mod init;
+pub mod json_lines;
 pub mod logging;
 pub mod mode;
 pub mod notify;
