@@ -26,6 +26,7 @@
 mod notify_sockets;
 mod probing;
 mod readiness;
+mod recovery;
 mod spawning;
 
 use std::collections::VecDeque;
@@ -88,6 +89,10 @@ pub struct Host {
     /// runtime directory, where notify sockets go too (`notify/NAME.sock`).
     pub control_sockets: Vec<std::path::PathBuf>,
     pub event_log: Option<EventLog>,
+    /// Incidents, in `<state-dir>/incidents.jsonl` or in memory only.
+    pub incidents: crate::incident_log::IncidentLog,
+    /// Last-known-good snapshots, in `<state-dir>/known-good/` or in memory only.
+    pub known_good: crate::known_good::KnownGood,
 }
 
 pub struct EventLoop {
@@ -271,8 +276,8 @@ impl EventLoop {
         }
     }
 
-    /// A control client's (or the listener's) readiness; `events` is answered here from the
-    /// event log, every other request goes to the core.
+    /// A control client's (or the listener's) readiness; `events` and `incidents` are
+    /// answered here from what the shell keeps, every other request goes to the core.
     fn serve_control(&mut self, token: Token) {
         let Some(server) = &mut self.control else {
             return;
@@ -281,6 +286,7 @@ impl EventLoop {
         for (client, request) in requests {
             match request {
                 Request::Events { follow } => self.serve_events(client, follow),
+                Request::Incidents { name } => self.serve_incidents(client, name.as_deref()),
                 request => self.queue.push_back(Event::Control {
                     client: client.to_raw(),
                     request,
@@ -410,6 +416,7 @@ impl EventLoop {
                     for warning in &report.warnings {
                         log::warn!("{warning}");
                     }
+                    self.note_services(&report);
                     self.queue.push_back(Event::UnitsLoaded(Box::new(report)));
                 }
             }
@@ -419,12 +426,13 @@ impl EventLoop {
                 }
             }
             Action::Record(transition) => self.record(transition),
-            // Performed by the recovery work of the shell.
-            Action::RecordIncident(_) | Action::SaveKnownGood { .. } => {}
-            Action::RestoreFiles { probe, .. } => self.queue.push_back(Event::FilesRestored {
+            Action::RecordIncident(incident) => self.record_incident(&incident),
+            Action::SaveKnownGood { unit, files } => self.save_known_good(&unit, &files),
+            Action::RestoreFiles {
                 probe,
-                result: Err("file restore is not built yet".to_string()),
-            }),
+                service,
+                files,
+            } => self.restore_files(probe, &service, &files),
             Action::SaveState(records) => {
                 if let Some(store) = &mut self.host.state_file {
                     store.save(&records);

@@ -8,19 +8,28 @@
 //! in) and never makes a system call, so every decision is a unit test. Signals are read
 //! from a signalfd, zombies are reaped by draining `waitpid` on every wake-up, and the poll
 //! timeout is the earliest deadline, so an idle Phoenix makes no system calls at all.
+//! What outlives a run is the shell's to write, in the state directory: restart records
+//! ([`state_file`]), the event and incident histories (one [`json_lines`] file type, used by
+//! [`control::event_log`] and [`incident_log`]) and last-known-good snapshots
+//! ([`known_good`]), each degrading to memory with one warning when the disk fails.
 //!
 //! Dependencies point inward: `main → run → event_loop → {init, sys} → core → unit`.
 //! `unit`, `core`, `init` and `cli` import neither `nix`, `libc`, `mio` nor
 //! `std::process`.
 
+pub mod atomic_file;
 pub mod cli;
+pub mod clocks;
 pub mod control;
 pub mod core;
 pub mod envfile;
 pub mod event_loop;
 pub mod exit_status;
 pub mod health;
+pub mod incident_log;
 pub mod init;
+pub mod json_lines;
+pub mod known_good;
 pub mod logging;
 pub mod mode;
 pub mod notify;

@@ -4,14 +4,17 @@
 //! command as the main service) runs the supervisor. `--check` validates and exits.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::cli::Options;
 use crate::control::event_log::{self, EventLog};
 use crate::control::paths::{SOCKET_NAME, runtime_dir_candidates};
 use crate::core::Core;
 use crate::event_loop::{EventLoop, Host};
+use crate::incident_log::{self, IncidentLog};
 use crate::init::{Init, InitConfig};
+use crate::json_lines::JsonLines;
+use crate::known_good::{self, KnownGood};
 use crate::process_spec::{Placement, ProcessSpec};
 use crate::state_dir::default_state_dir;
 use crate::supervisor::{Supervisor, SupervisorConfig, command_unit};
@@ -70,13 +73,18 @@ pub fn run(options: Options) -> u8 {
                 )
             });
             let supervision_groups = settings.group_names();
-            let supervisor = supervisor(&options, settings, &dir, state_file.as_deref());
+            let history = (settings.event_log_max_bytes, settings.event_log_keep);
+            let mut supervisor = supervisor(&options, settings, &dir, state_file.as_deref());
+            let (incidents, known_good) =
+                recovery_stores(state.as_deref(), history, &mut supervisor);
             host = Host {
                 services_dir: Some(dir),
                 supervision_groups,
                 state_file: state_file.map(crate::state_file::StateStore::new),
                 control_sockets,
                 event_log,
+                incidents,
+                known_good,
             };
             Box::new(supervisor)
         }
@@ -114,6 +122,32 @@ fn supervisor(
     };
     let restored = state_file.map(crate::state_file::load).unwrap_or_default();
     Supervisor::new(config, report, command, restored)
+}
+
+/// The incident log and the last-known-good store in `state` (in memory without one), and
+/// what earlier runs left in them handed to the supervisor before it starts: the next
+/// incident id and the kept definitions. `history` is the event log's rotation (bytes,
+/// files), which incidents share.
+fn recovery_stores(
+    state: Option<&Path>,
+    history: (u64, usize),
+    supervisor: &mut Supervisor,
+) -> (IncidentLog, KnownGood) {
+    let mut incidents = match state {
+        Some(dir) => {
+            let (max_bytes, keep) = history;
+            let file = JsonLines::new(dir.join(incident_log::FILE_NAME), max_bytes, keep);
+            IncidentLog::load(file, SystemTime::now())
+        }
+        None => IncidentLog::default(),
+    };
+    supervisor.set_next_incident_id(incidents.next_id());
+    let services = supervisor.services().iter().map(|s| s.unit.name.clone());
+    let invalid = supervisor.invalid_units().keys().cloned();
+    incidents.add_services(services.chain(invalid));
+    let known_good = KnownGood::new(state.map(|dir| dir.join(known_good::DIR_NAME)));
+    supervisor.restore_known_good(known_good.definitions());
+    (incidents, known_good)
 }
 
 fn log_load_report(dir: &Path, report: &LoadReport) {

@@ -1,6 +1,6 @@
-//! Where Phoenix keeps what outlives it (`state.json`, `events.jsonl`): the configured
-//! `state-dir`, else `/var/lib/phoenix` for root and `$XDG_STATE_HOME/phoenix` or
-//! `$HOME/.local/state/phoenix` for anyone else. A directory that cannot be written (a
+//! Where Phoenix keeps what outlives it (`state.json`, `events.jsonl`, `incidents.jsonl`,
+//! `known-good/`): the configured `state-dir`, else `/var/lib/phoenix` for root and
+//! `$XDG_STATE_HOME/phoenix` or `$HOME/.local/state/phoenix` for anyone else. A directory that cannot be written (a
 //! read-only root filesystem, a home that does not exist) is found out once, at start-up,
 //! and replaced by `state/` in a runtime directory (which does not survive a reboot), or
 //! failing that by memory alone — each said in one warning, never once per event.
@@ -45,7 +45,7 @@ pub fn choose(preferred: Option<PathBuf>, runtime_dirs: &[PathBuf]) -> Option<Pa
         }
     }
     log::warn!(
-        "{}; restart counts, circuits and events are kept in memory only",
+        "{}; restart counts, circuits, events, incidents and last-known-good snapshots are kept in memory only",
         failures.join("; ")
     );
     None

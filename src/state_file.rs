@@ -3,12 +3,13 @@
 //! and instants again on load. Writes are atomic (write, fsync, rename); a failed write is
 //! a warning, never a reason to stop supervising.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic_file::{self, Attributes};
+use crate::clocks::{Clocks, millis};
 use crate::service::Circuit;
 use crate::service::record::ServiceRecord;
 
@@ -41,42 +42,6 @@ enum StoredCircuit {
     HalfOpen {
         cooldown_ms: u64,
     },
-}
-
-/// Converts between the monotonic clock and the wall clock at one moment.
-struct Clocks {
-    instant: Instant,
-    wall_ms: u64,
-}
-
-impl Clocks {
-    fn now() -> Clocks {
-        let wall_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        Clocks {
-            instant: Instant::now(),
-            wall_ms,
-        }
-    }
-
-    fn to_wall(&self, at: Instant) -> u64 {
-        if at >= self.instant {
-            self.wall_ms + (at - self.instant).as_millis() as u64
-        } else {
-            self.wall_ms
-                .saturating_sub((self.instant - at).as_millis() as u64)
-        }
-    }
-
-    fn to_instant(&self, wall_ms: u64) -> Instant {
-        if wall_ms >= self.wall_ms {
-            self.instant + Duration::from_millis(wall_ms - self.wall_ms)
-        } else {
-            let ago = Duration::from_millis(self.wall_ms - wall_ms);
-            self.instant.checked_sub(ago).unwrap_or(self.instant)
-        }
-    }
 }
 
 /// The state file of one run: saving warns once when it starts failing and once when it
@@ -124,14 +89,7 @@ pub fn save(path: &Path, records: &[ServiceRecord]) -> std::io::Result<()> {
 
 fn write_atomically(path: &Path, file: &StateFile) -> std::io::Result<()> {
     let bytes = serde_json::to_vec_pretty(file).map_err(std::io::Error::other)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let temporary = path.with_extension("json.tmp");
-    let mut out = std::fs::File::create(&temporary)?;
-    out.write_all(&bytes)?;
-    out.sync_all()?;
-    std::fs::rename(&temporary, path)
+    atomic_file::write(path, &bytes, Attributes::PRIVATE)
 }
 
 /// Records from an earlier run; a missing file is a first boot, a corrupt one a warning.
@@ -172,10 +130,10 @@ fn store(record: &ServiceRecord, clocks: &Clocks) -> StoredService {
         Circuit::Closed => StoredCircuit::Closed,
         Circuit::Open { until, cooldown } => StoredCircuit::Open {
             until_unix_ms: clocks.to_wall(until),
-            cooldown_ms: cooldown.as_millis() as u64,
+            cooldown_ms: millis(cooldown),
         },
         Circuit::HalfOpen { cooldown } => StoredCircuit::HalfOpen {
-            cooldown_ms: cooldown.as_millis() as u64,
+            cooldown_ms: millis(cooldown),
         },
     };
     StoredService {
@@ -223,6 +181,7 @@ fn restore(stored: StoredService, clocks: &Clocks) -> ServiceRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn round_trips_through_the_disk() {

@@ -1,174 +1,18 @@
 //! The audit trail: every event record appended as one JSON line to `events.jsonl` in the
-//! state directory, rotated by size so that the recovery history survives a Phoenix restart
-//! without filling the disk. It must never fail its caller: a full disk or an unwritable
-//! directory costs the record and one warning, and supervision goes on.
+//! state directory, so that the recovery history survives a Phoenix restart, and the
+//! wall-clock stamp records carry. The file itself (appending, rotation, torn lines, never
+//! failing its caller) is the one JSON-lines type, [`crate::json_lines::JsonLines`].
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::protocol::EventRecord;
+use crate::json_lines::JsonLines;
 
 /// The live file's name inside the state directory; rotated files add `.1`, `.2`, ….
 pub const FILE_NAME: &str = "events.jsonl";
 
-pub struct EventLog {
-    path: PathBuf,
-    max_bytes: u64,
-    keep: usize,
-    file: Option<File>,
-    size: u64,
-    /// A failure was reported and not yet followed by a success: stay quiet until then.
-    is_failing: bool,
-}
-
-impl EventLog {
-    /// A log writing to `path` (normally `<state-dir>/events.jsonl`), rotated before it would
-    /// exceed `max_bytes`, keeping at most `keep` files including the live one (at least 1).
-    /// Nothing is opened until the first append.
-    pub fn new(path: impl Into<PathBuf>, max_bytes: u64, keep: usize) -> EventLog {
-        EventLog {
-            path: path.into(),
-            max_bytes,
-            keep: keep.max(1),
-            file: None,
-            size: 0,
-            is_failing: false,
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Appends one record; errors are logged (once until recovery), never returned.
-    pub fn append(&mut self, record: &EventRecord) {
-        let mut line = match serde_json::to_vec(record) {
-            Ok(line) => line,
-            Err(error) => {
-                log::warn!("event log: unable to encode an event: {error}");
-                return;
-            }
-        };
-        line.push(b'\n');
-        match self.write_line(&line) {
-            Ok(()) => {
-                if self.is_failing {
-                    log::info!("event log {}: recording again", self.path.display());
-                    self.is_failing = false;
-                }
-            }
-            Err(error) => {
-                // Reopen on the next append: the file may have been rotated or removed.
-                self.file = None;
-                if !self.is_failing {
-                    log::warn!(
-                        "event log {}: {error}; events are not recorded until it recovers",
-                        self.path.display()
-                    );
-                    self.is_failing = true;
-                }
-            }
-        }
-    }
-
-    /// Every recorded event, oldest first: rotated files from the oldest, then the live one.
-    /// Lines that do not parse (a record torn by a full disk) are skipped.
-    pub fn history(&self) -> Vec<EventRecord> {
-        let mut records = Vec::new();
-        for index in (0..self.keep).rev() {
-            let Ok(bytes) = std::fs::read(self.numbered(index)) else {
-                continue;
-            };
-            records.extend(
-                bytes
-                    .split(|&byte| byte == b'\n')
-                    .filter_map(|line| serde_json::from_slice::<EventRecord>(line).ok()),
-            );
-        }
-        records
-    }
-
-    fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
-        let mut file = match self.file.take() {
-            Some(file) => file,
-            None => self.open()?,
-        };
-        if self.size > 0 && self.size + line.len() as u64 > self.max_bytes {
-            drop(file);
-            self.rotate()?;
-            file = self.open()?;
-        }
-        let file = self.file.insert(file);
-        file.write_all(line)?;
-        self.size += line.len() as u64;
-        Ok(())
-    }
-
-    /// Opens the live file for appending, ending a record torn by an earlier failure so that
-    /// the next one starts on a line of its own.
-    fn open(&mut self) -> std::io::Result<File> {
-        if let Some(parent) = self.path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            // The same readers as the control socket: root and Phoenix's own uid.
-            .mode(0o600)
-            .open(&self.path)?;
-        self.size = file.metadata()?.len();
-        if self.size > 0 {
-            let mut last = [0u8; 1];
-            file.read_exact_at(&mut last, self.size - 1)?;
-            if last[0] != b'\n' {
-                file.write_all(b"\n")?;
-                self.size += 1;
-            }
-        }
-        Ok(file)
-    }
-
-    /// `.keep-1` is dropped, `.n` becomes `.n+1`, the live file becomes `.1`.
-    fn rotate(&mut self) -> std::io::Result<()> {
-        remove_if_present(&self.numbered(self.keep - 1))?;
-        for index in (1..self.keep - 1).rev() {
-            rename_if_present(&self.numbered(index), &self.numbered(index + 1))?;
-        }
-        if self.keep > 1 {
-            rename_if_present(&self.path, &self.numbered(1))?;
-        }
-        self.size = 0;
-        Ok(())
-    }
-
-    /// The live file for 0, `events.jsonl.N` for N.
-    fn numbered(&self, index: usize) -> PathBuf {
-        if index == 0 {
-            return self.path.clone();
-        }
-        let mut name = self.path.clone().into_os_string();
-        name.push(format!(".{index}"));
-        PathBuf::from(name)
-    }
-}
-
-fn remove_if_present(path: &Path) -> std::io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-        _ => Ok(()),
-    }
-}
-
-fn rename_if_present(from: &Path, to: &Path) -> std::io::Result<()> {
-    match std::fs::rename(from, to) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-        _ => Ok(()),
-    }
-}
+/// `events.jsonl`, rotated by `event-log-max-bytes` and `event-log-keep`.
+pub type EventLog = JsonLines<EventRecord>;
 
 /// `2026-11-22T10:31:05.123Z`: UTC, millisecond precision; instants before 1970 count back.
 pub fn format_rfc3339(time: SystemTime) -> String {
@@ -212,6 +56,7 @@ fn civil_from_days(days: i128) -> (i128, u32, u32) {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
     use std::time::Duration;
 
     fn record(index: u32) -> EventRecord {
@@ -313,13 +158,13 @@ mod tests {
         std::fs::write(&blocker, b"").unwrap();
         let mut log = EventLog::new(blocker.join(FILE_NAME), 1 << 20, 3);
         log.append(&record(1));
-        assert!(log.is_failing);
+        assert!(log.is_failing());
         log.append(&record(2));
         assert!(log.history().is_empty());
         // Once the directory can be created, recording resumes.
         std::fs::remove_file(&blocker).unwrap();
         log.append(&record(3));
-        assert!(!log.is_failing);
+        assert!(!log.is_failing());
         assert_eq!(log.history(), [record(3)]);
     }
 
