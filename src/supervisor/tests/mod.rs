@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use super::*;
 
 mod invariants;
+mod recovery;
 mod requests;
 mod sweep;
 use crate::unit::parse_unit;
