@@ -60,7 +60,7 @@ pub fn steps(incident: &Value) -> Vec<(String, String)> {
 }
 
 /// The pairs as `&str`, for comparing with literals.
-pub fn pairs<'a>(steps: &'a [(String, String)]) -> Vec<(&'a str, &'a str)> {
+pub fn pairs(steps: &[(String, String)]) -> Vec<(&str, &str)> {
     steps
         .iter()
         .map(|(s, o)| (s.as_str(), o.as_str()))
