@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::ctl_cli::Invocation;
-use super::protocol::{Reply, Request, ServiceStatus, format_reply, format_request, parse_reply};
-use super::render::{render_service, render_status_table};
+use super::protocol::{
+    IncidentRecord, Reply, Request, ServiceStatus, format_reply, format_request, parse_reply,
+};
+use super::render::{render_incident_table, render_incidents, render_service, render_status_table};
 use super::wait::send_and_wait;
 
 /// How long a plain request waits for its reply before Phoenix counts as unresponsive.
@@ -211,6 +213,9 @@ pub fn run(invocation: &Invocation, socket: &Path, out: &mut dyn Write) -> Resul
     match (&invocation.request, invocation.wait) {
         (Request::Status { name }, _) => show_status(socket, name.as_deref(), invocation.json, out),
         (Request::Events { follow }, _) => print_events(socket, *follow, out),
+        (Request::Incidents { name }, _) => {
+            show_incidents(socket, name.as_deref(), invocation.json, out)
+        }
         (request, Some(timeout)) => send_and_wait(socket, request, timeout, out),
         (request, None) => {
             let message = expect_ok(Connection::open(socket)?.ask(request)?)?;
@@ -228,10 +233,33 @@ fn show_status(
     let mut connection = Connection::open(socket)?;
     let services = query_status(&mut connection, name)?;
     let text = match (name, json) {
-        (None, true) => to_json(&services)?,
+        (None, true) => to_json("status", &services)?,
         (None, false) => render_status_table(&services),
-        (Some(name), true) => to_json(&find_service(services, name)?)?,
+        (Some(name), true) => to_json("status", &find_service(services, name)?)?,
         (Some(name), false) => render_service(&find_service(services, name)?),
+    };
+    write_out(out, &text)
+}
+
+/// Every incident as a table, or one service's each in full; with `json`, the records as
+/// Phoenix sent them, in one array.
+fn show_incidents(
+    socket: &Path,
+    name: Option<&str>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), ClientError> {
+    let request = Request::Incidents {
+        name: name.map(String::from),
+    };
+    let incidents: Vec<IncidentRecord> = match Connection::open(socket)?.ask(&request)? {
+        Reply::Incidents { incidents } => incidents,
+        other => return Err(refusal(other)),
+    };
+    let text = match (name, json) {
+        (_, true) => to_json("incidents", &incidents)?,
+        (None, false) => render_incident_table(&incidents),
+        (Some(_), false) => render_incidents(&incidents),
     };
     write_out(out, &text)
 }
@@ -316,9 +344,10 @@ pub fn write_out(out: &mut dyn Write, text: &str) -> Result<(), ClientError> {
         .map_err(ClientError::Output)
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ClientError> {
+/// `what` names the document in the error: "status", "incidents".
+fn to_json<T: serde::Serialize>(what: &str, value: &T) -> Result<String, ClientError> {
     let text = serde_json::to_string_pretty(value)
-        .map_err(|error| ClientError::Failed(format!("cannot format status: {error}")))?;
+        .map_err(|error| ClientError::Failed(format!("cannot format {what}: {error}")))?;
     Ok(format!("{text}\n"))
 }
 

@@ -17,7 +17,7 @@ pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Invocation {
     /// `--socket PATH` or `$PHOENIX_SOCKET`; `None` means the default path.
     pub socket: Option<PathBuf>,
-    /// `--json`: machine-readable output (status).
+    /// `--json`: machine-readable output (status, incidents).
     pub json: bool,
     pub request: Request,
     /// `--wait [--timeout DURATION]` (start, stop, restart): how long to wait.
@@ -56,11 +56,14 @@ Commands:
   reload               re-read the unit directory
   shutdown             stop every service and end Phoenix
   events [--follow]    the recorded events as JSON lines, newest last; --follow streams new ones
+  incidents [NAME]     the recorded incidents as a table, newest last; with NAME, one service's
+                       incidents with every recovery step tried
+  heal NAME            climb a service's recovery ladder to its next step now
 
 Options:
       --socket PATH       the control socket (default $PHOENIX_SOCKET, then /run/phoenix/control.sock
                           for root, $XDG_RUNTIME_DIR/phoenix/control.sock for others)
-      --json              status as one JSON document, for scripts
+      --json              status or incidents as one JSON document, for scripts
       --wait              start, stop, restart: wait until the service is running (or down)
       --timeout DURATION  how long --wait waits, like 250ms, 5s or 2m (default 30s)
   -f, --follow            events: keep streaming until interrupted
@@ -208,10 +211,20 @@ fn parse_request(command: &str, operands: &[String]) -> Result<Request, UsageErr
         "reload" => nothing("reload").map(|()| Request::Reload)?,
         "shutdown" => nothing("shutdown").map(|()| Request::Shutdown)?,
         "events" => nothing("events [--follow]").map(|()| Request::Events { follow: false })?,
+        "incidents" => match operands {
+            [] => Request::Incidents { name: None },
+            [name] => Request::Incidents {
+                name: Some(name.clone()),
+            },
+            _ => return Err(too_many(command, "incidents [NAME]")),
+        },
+        "heal" => Request::Heal {
+            name: name("heal NAME")?,
+        },
         _ => {
             return Err(UsageError(format!(
                 "unknown command '{command}': expected status, start, stop, restart, reset, \
-                 signal, reload, shutdown or events"
+                 signal, reload, shutdown, events, incidents or heal"
             )));
         }
     })
@@ -237,9 +250,13 @@ fn check_flags(request: &Request, flags: &Flags) -> Result<(), UsageError> {
     if flags.follow && !matches!(request, Request::Events { .. }) {
         return Err(UsageError("--follow applies to events only".to_string()));
     }
-    if flags.json && !matches!(request, Request::Status { .. } | Request::Events { .. }) {
+    let has_json = matches!(
+        request,
+        Request::Status { .. } | Request::Incidents { .. } | Request::Events { .. }
+    );
+    if flags.json && !has_json {
         return Err(UsageError(
-            "--json applies to status (events are always JSON)".to_string(),
+            "--json applies to status and incidents (events are always JSON)".to_string(),
         ));
     }
     Ok(())
@@ -306,6 +323,14 @@ mod tests {
             ("events --follow", Request::Events { follow: true }),
             ("events -f", Request::Events { follow: true }),
             ("-f events", Request::Events { follow: true }),
+            ("incidents", Request::Incidents { name: None }),
+            (
+                "incidents web",
+                Request::Incidents {
+                    name: Some(name("web")),
+                },
+            ),
+            ("heal web", Request::Heal { name: name("web") }),
         ] {
             let invocation = run(line);
             assert_eq!(invocation.request, expected, "{line}");
@@ -326,6 +351,14 @@ mod tests {
             let invocation = run(line);
             assert!(invocation.json, "{line}");
             assert_eq!(invocation.request, Request::Status { name: None });
+        }
+        for (line, expected) in [
+            ("incidents --json", None),
+            ("--json incidents web", Some(name("web"))),
+        ] {
+            let invocation = run(line);
+            assert!(invocation.json, "{line}");
+            assert_eq!(invocation.request, Request::Incidents { name: expected });
         }
         assert_eq!(
             run("--socket=/tmp/p.sock status").socket,
@@ -403,6 +436,22 @@ mod tests {
             ("reload now", "too many arguments for 'reload'"),
             ("shutdown now", "too many arguments for 'shutdown'"),
             ("events web", "too many arguments for 'events'"),
+            (
+                "incidents a b",
+                "too many arguments for 'incidents': incidents [NAME]",
+            ),
+            ("heal", "'heal' needs a service name: heal NAME"),
+            ("heal a b", "too many arguments for 'heal': heal NAME"),
+            (
+                "heal web --wait",
+                "--wait applies to start, stop and restart only",
+            ),
+            ("heal web --json", "--json applies to status and incidents"),
+            ("incidents --follow", "--follow applies to events only"),
+            (
+                "incidents --wait",
+                "--wait applies to start, stop and restart",
+            ),
             ("--bogus status", "unknown option '--bogus'"),
             ("status -x", "unknown option '-x'"),
             ("status --socket", "--socket needs a value"),
@@ -421,7 +470,7 @@ mod tests {
                 "--wait applies to start, stop and restart only",
             ),
             ("status --follow", "--follow applies to events only"),
-            ("start web --json", "--json applies to status"),
+            ("start web --json", "--json applies to status and incidents"),
             ("--wait=1 start web", "--wait takes no value"),
             ("--json= status", "--json takes no value"),
         ] {
@@ -462,6 +511,8 @@ mod tests {
             "reload",
             "shutdown",
             "events [--follow]",
+            "incidents [NAME]",
+            "heal NAME",
             "--socket PATH",
             "--json",
             "--wait",

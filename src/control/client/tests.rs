@@ -1,7 +1,8 @@
 //! Tests of phoenixctl's client.
 use super::*;
-use crate::control::fake_server::{FakeServer, Script, status_of};
+use crate::control::fake_server::{FakeServer, Script, incident_of, status_of, step_of};
 use crate::control::protocol::{EventRecord, parse_request};
+use crate::control::render::{render_incident_table, render_incidents};
 
 fn event(service: &str, from: &str, to: &str) -> EventRecord {
     EventRecord {
@@ -17,8 +18,40 @@ fn event(service: &str, from: &str, to: &str) -> EventRecord {
     }
 }
 
+/// Web's recovered incident and db's open one, oldest first.
+fn incidents() -> Vec<IncidentRecord> {
+    let recovered = IncidentRecord {
+        steps: vec![step_of(
+            "safe-mode",
+            "2025-01-02T03:04:06.000Z",
+            "verified",
+            "ready for 30s",
+        )],
+        closed: Some("2025-01-02T03:04:36.000Z".to_string()),
+        time_to_recover_ms: Some(322),
+        outcome: Some("recovered".to_string()),
+        ..incident_of(1, "web")
+    };
+    vec![recovered, incident_of(2, "db")]
+}
+
 fn answer(request: &Request) -> Reply {
     match request {
+        Request::Incidents { name: None } => Reply::Incidents {
+            incidents: incidents(),
+        },
+        Request::Incidents { name: Some(name) } => Reply::Incidents {
+            incidents: incidents()
+                .into_iter()
+                .filter(|incident| &incident.service == name)
+                .collect(),
+        },
+        Request::Heal { name } if name == "web" => Reply::Ok {
+            message: "healing web: safe-mode (step 1 of 3)".to_string(),
+        },
+        Request::Heal { name } => Reply::Error {
+            message: format!("'{name}' has no [recovery] ladder to climb"),
+        },
         Request::Status { name: None } => Reply::Status {
             services: vec![status_of("web", "running"), status_of("db", "down")],
         },
@@ -224,4 +257,68 @@ fn a_closed_pipe_ends_quietly() {
     let error = ClientError::Output(io::Error::from(io::ErrorKind::StorageFull));
     assert!(!error.is_quiet());
     assert_eq!(error.exit_code(), 1);
+}
+
+#[test]
+fn incidents_print_the_table_or_each_in_full() {
+    let server = server();
+    let (result, out) = invoke(&server, Request::Incidents { name: None }, false);
+    result.unwrap();
+    assert_eq!(out, render_incident_table(&incidents()));
+    assert!(out.lines().nth(2).unwrap().ends_with("open"), "{out}");
+    assert_eq!(
+        server.requests(),
+        vec![r#"{"v":1,"request":{"command":"incidents","name":null}}"#.to_string()]
+    );
+
+    let web = Request::Incidents {
+        name: Some("web".into()),
+    };
+    let (result, out) = invoke(&server, web, false);
+    result.unwrap();
+    assert_eq!(out, render_incidents(&incidents()[..1]));
+    assert!(out.contains("ready for 30s"), "{out}");
+
+    let nobody = Request::Incidents {
+        name: Some("idle".into()),
+    };
+    let (result, out) = invoke(&server, nobody, false);
+    result.unwrap();
+    assert_eq!(out, "no incidents\n");
+}
+
+#[test]
+fn incidents_json_is_one_array_of_the_records_as_sent() {
+    let server = server();
+    let (result, out) = invoke(&server, Request::Incidents { name: None }, true);
+    result.unwrap();
+    let parsed: Vec<IncidentRecord> = serde_json::from_str(&out).unwrap();
+    assert_eq!(parsed, incidents());
+    assert!(out.starts_with('['), "{out}");
+
+    let db = Request::Incidents {
+        name: Some("db".into()),
+    };
+    let (result, out) = invoke(&server, db, true);
+    result.unwrap();
+    let parsed: Vec<IncidentRecord> = serde_json::from_str(&out).unwrap();
+    assert_eq!(parsed, incidents()[1..]);
+}
+
+#[test]
+fn heal_prints_the_message_or_fails_with_the_refusal() {
+    let server = server();
+    let (result, out) = invoke(&server, Request::Heal { name: "web".into() }, false);
+    result.unwrap();
+    assert_eq!(out, "healing web: safe-mode (step 1 of 3)\n");
+    assert_eq!(
+        server.requests(),
+        vec![r#"{"v":1,"request":{"command":"heal","name":"web"}}"#.to_string()]
+    );
+
+    let (result, out) = invoke(&server, Request::Heal { name: "db".into() }, false);
+    let error = result.unwrap_err();
+    assert_eq!(error.exit_code(), 1);
+    assert_eq!(error.to_string(), "'db' has no [recovery] ladder to climb");
+    assert_eq!(out, "");
 }

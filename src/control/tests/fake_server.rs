@@ -9,7 +9,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use super::protocol::{EventRecord, Reply, Request, ServiceStatus, format_reply, parse_request};
+use super::protocol::{
+    EventRecord, IncidentRecord, Reply, Request, ServiceStatus, StepRecord, format_reply,
+    parse_request,
+};
 
 pub struct Script {
     /// The reply to every request other than `events`.
@@ -134,5 +137,31 @@ pub fn status_of(name: &str, state: &str) -> ServiceStatus {
         recovery: None,
         mode: None,
         incident: None,
+    }
+}
+
+/// An open incident of `service`, detected by an exit at once, with no step tried yet.
+pub fn incident_of(id: u64, service: &str) -> IncidentRecord {
+    IncidentRecord {
+        id,
+        service: service.to_string(),
+        opened: "2025-01-02T03:04:05.678Z".to_string(),
+        detected_by: "exit".to_string(),
+        reason: "exit 1".to_string(),
+        time_to_detect_ms: 0,
+        steps: Vec::new(),
+        closed: None,
+        time_to_recover_ms: None,
+        outcome: None,
+    }
+}
+
+/// A ladder step started at `started` that ended with `outcome`.
+pub fn step_of(step: &str, started: &str, outcome: &str, detail: &str) -> StepRecord {
+    StepRecord {
+        step: step.to_string(),
+        started: started.to_string(),
+        outcome: outcome.to_string(),
+        detail: detail.to_string(),
     }
 }
