@@ -5,7 +5,7 @@
 
 use nix::sys::signal::Signal;
 
-use super::{incidents, pairs, steps, wait_for_incident};
+use super::{incidents, pairs, steps, wait_for_incident, wait_for_incident_after};
 use crate::control::ctl::{daemon, phoenixctl, service_json, start};
 use crate::harness::TestResult;
 use crate::services::setup::ServicesDir;
@@ -265,7 +265,8 @@ fn incidents_survive_a_restart_of_phoenix_and_heal_climbs_one_step() -> TestResu
     second.wait_for_lines("web.pids", 1)?;
     let heal = phoenixctl(&second, &["heal", "web"])?.ok()?;
     assert!(heal.stdout.contains("safe-mode"), "{heal:?}");
-    let incident = wait_for_incident(&second, "web", "recovered")?;
+    let first_id = recovered["id"].as_u64().ok_or("no id")?;
+    let incident = wait_for_incident_after(&second, "web", "recovered", first_id)?;
     assert_eq!(incident["detected_by"], "request");
     assert!(
         incident["id"].as_u64() > recovered["id"].as_u64(),

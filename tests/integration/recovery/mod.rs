@@ -21,13 +21,26 @@ pub fn incidents(phoenix: &Phoenix, name: &str) -> TestResult<Vec<Value>> {
 /// Waits for an incident of `name` closed with `outcome`, and returns it.
 #[track_caller]
 pub fn wait_for_incident(phoenix: &Phoenix, name: &str, outcome: &str) -> TestResult<Value> {
+    wait_for_incident_after(phoenix, name, outcome, 0)
+}
+
+/// Waits for an incident of `name` with an id above `after`, closed with `outcome`.
+#[track_caller]
+pub fn wait_for_incident_after(
+    phoenix: &Phoenix,
+    name: &str,
+    outcome: &str,
+    after: u64,
+) -> TestResult<Value> {
     let mut found = None;
     phoenix.eventually(
         &format!("an incident of {name} closed as {outcome}"),
         || {
-            found = incidents(phoenix, name)
-                .ok()
-                .and_then(|all| all.into_iter().rev().find(|i| i["outcome"] == outcome));
+            found = incidents(phoenix, name).ok().and_then(|all| {
+                all.into_iter().rev().find(|i| {
+                    i["outcome"] == outcome && i["id"].as_u64().is_some_and(|id| id > after)
+                })
+            });
             found.is_some()
         },
     )?;
