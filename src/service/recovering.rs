@@ -32,8 +32,18 @@ impl Service {
             self.unit.name,
             detection.name()
         );
-        let incident = Incident::open(id, &self.unit.name, detection, detail, time_to_detect, now);
-        self.note_step("", "incident", &format!("incident {id} opened: {detail}"));
+        let mut incident =
+            Incident::open(id, &self.unit.name, detection, detail, time_to_detect, now);
+        if self.budget.is_trial() {
+            // The trial start after a cooldown was this incident's first restart.
+            let trial = "trial start after the cooldown";
+            incident.begin_step(Rung::Restart, StepOutcome::Failed, trial, now);
+        }
+        self.note_step(
+            "none",
+            "incident",
+            &format!("incident {id} opened: {detail}"),
+        );
         self.ladder.trying = None;
         let action = Action::RecordIncident(Box::new(incident.clone()));
         self.incident = Some(incident);

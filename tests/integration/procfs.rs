@@ -37,6 +37,14 @@ pub fn state(pid: i32) -> Option<char> {
     status_field(pid, "State")?.chars().next()
 }
 
+/// Asleep in `epoll_wait`: blocked in the event loop, not in a step of starting up (a
+/// short sleep on a spawn's pipe is an `S` too, and the wake-up after it would count).
+pub fn is_blocked_in_epoll(pid: i32) -> bool {
+    state(pid) == Some('S')
+        && fs::read_to_string(format!("/proc/{pid}/wchan"))
+            .is_ok_and(|wchan| wchan.contains("epoll_wait"))
+}
+
 /// Every process of the test's namespace whose parent is `parent` and which is a zombie.
 pub fn zombie_children(parent: i32) -> Vec<i32> {
     let parent = parent.to_string();

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::harness::{Pid1, TestResult};
-use crate::procfs::{children, state, status_field};
+use crate::procfs::{children, is_blocked_in_epoll, status_field};
 
 fn context_switches(pid: i32) -> Option<u64> {
     let voluntary: u64 = status_field(pid, "voluntary_ctxt_switches")?.parse().ok()?;
@@ -24,7 +24,9 @@ fn idle_phoenix_does_not_wake_up() -> TestResult {
         })
     };
     phoenix.eventually("the child runs `sleep`", is_child_running)?;
-    phoenix.eventually("phoenix is blocked", || state(pid) == Some('S'))?;
+    phoenix.eventually("phoenix is blocked in epoll_wait", || {
+        is_blocked_in_epoll(pid)
+    })?;
     let before = context_switches(pid).ok_or("no context switch counts")?;
     // A measurement window, not a wait for a condition: the one fixed sleep in the tests.
     std::thread::sleep(Duration::from_secs(1));

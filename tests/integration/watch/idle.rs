@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::control::ctl::{start, wait_for_state};
 use crate::harness::{Phoenix, TestResult};
-use crate::procfs::{state, status_field};
+use crate::procfs::{is_blocked_in_epoll, status_field};
 use crate::services::setup::ServicesDir;
 
 fn context_switches(pid: i32) -> Option<u64> {
@@ -22,7 +22,9 @@ fn context_switches(pid: i32) -> Option<u64> {
 /// Context switches of Phoenix over `window`, once it is blocked.
 fn switches_over(phoenix: &Phoenix, window: Duration) -> TestResult<u64> {
     let pid = phoenix.pid()?;
-    phoenix.eventually("phoenix is blocked", || state(pid) == Some('S'))?;
+    phoenix.eventually("phoenix is blocked in epoll_wait", || {
+        is_blocked_in_epoll(pid)
+    })?;
     let before = context_switches(pid).ok_or("no context switch counts")?;
     // A measurement window, not a wait for a condition.
     std::thread::sleep(window);
