@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::control::server::ClientId;
 use crate::core::{Event, ProbeId};
 use crate::recovery::Incident;
+use crate::service::{State, Transition};
 use crate::unit::{LoadReport, Unit};
 
 use super::EventLoop;
@@ -31,8 +32,21 @@ impl EventLoop {
         self.host.incidents.add_services(units.chain(invalid));
     }
 
+    /// A rollback file that could not be kept is an event too, not only a warning.
     pub(super) fn save_known_good(&mut self, unit: &Unit, files: &[PathBuf]) {
-        self.host.known_good.save(unit, files);
+        for problem in self.host.known_good.save(unit, files) {
+            self.record(Transition {
+                service: unit.name.clone(),
+                from: State::Running,
+                to: State::Running,
+                reason: problem,
+                exit: None,
+                restarts: 0,
+                next_attempt: None,
+                health: None,
+                step: Some(("snapshot".to_string(), "warning".to_string())),
+            });
+        }
     }
 
     pub(super) fn restore_files(&mut self, probe: ProbeId, service: &str, files: &[PathBuf]) {

@@ -42,28 +42,30 @@ impl KnownGood {
     }
 
     /// The service was verified good running `unit`: keep `files` and the definition.
-    /// Nothing is written when both are what the disk keeps already.
-    pub fn save(&mut self, unit: &Unit, files: &[PathBuf]) {
+    /// Nothing is written when both are what the disk keeps already. Returns the rollback
+    /// files found missing or unreadable this time (each said once per condition).
+    pub fn save(&mut self, unit: &Unit, files: &[PathBuf]) -> Vec<String> {
+        let mut problems = Vec::new();
         if !is_service_name(&unit.name) {
-            return;
+            return problems;
         }
         let on_disk = self
             .dir
             .as_ref()
             .and_then(|dir| Snapshot::read(&dir.join(&unit.name)));
         let kept = self.memory.get(&unit.name).or(on_disk.as_ref());
-        let snapshot = take_snapshot(unit, files, kept, &mut self.unreadable);
+        let snapshot = take_snapshot(unit, files, kept, &mut self.unreadable, &mut problems);
         let Some(dir) = &self.dir else {
             if kept != Some(&snapshot) {
                 self.memory.insert(unit.name.clone(), snapshot);
             }
-            return;
+            return problems;
         };
         // Compared with the disk, not with memory: a snapshot only memory holds is written
         // again at the next chance.
         if on_disk.as_ref() == Some(&snapshot) {
             self.memory.remove(&unit.name);
-            return;
+            return problems;
         }
         match snapshot.write(&dir.join(&unit.name), on_disk.as_ref()) {
             Ok(()) => {
@@ -89,6 +91,7 @@ impl KnownGood {
                 self.memory.insert(unit.name.clone(), snapshot);
             }
         }
+        problems
     }
 
     /// Puts back the kept copy of each of `files` of `service`; how many were put back, or
@@ -177,6 +180,7 @@ fn take_snapshot(
     files: &[PathBuf],
     kept: Option<&Snapshot>,
     unreadable: &mut BTreeSet<PathBuf>,
+    problems: &mut Vec<String>,
 ) -> Snapshot {
     let mut snapshot = Snapshot {
         source: unit.source.clone(),
@@ -192,9 +196,8 @@ fn take_snapshot(
             Err(error) => {
                 let earlier = kept.and_then(|kept| kept.files.get(path));
                 if unreadable.insert(path.clone()) {
-                    log::warn!(
-                        "{}: rollback file {}: {}; {}",
-                        unit.name,
+                    let problem = format!(
+                        "rollback file {}: {}; {}",
                         path.display(),
                         crate::sys::io_error_text(&error),
                         if earlier.is_some() {
@@ -203,6 +206,8 @@ fn take_snapshot(
                             "not in the snapshot"
                         }
                     );
+                    log::warn!("{}: {problem}", unit.name);
+                    problems.push(problem);
                 }
                 if let Some(earlier) = earlier {
                     snapshot.files.insert(path.clone(), earlier.clone());

@@ -1,19 +1,22 @@
 //! What a service does: one unit's lifecycle — start, death classification, the sweep of
 //! its process group's leftovers, restart with backoff, budget, circuit breaker, stop with a
-//! kill deadline, and the s6 `finish` step.
-//! Pure: it answers each input with `Action`s for the shell and never touches the OS.
+//! kill deadline, and the s6 `finish` step; incidents, `verify` and the recovery ladder's
+//! steps (`recovering.rs`, `steps.rs`). Pure: it answers each input with `Action`s for the shell and never touches the OS.
 
 pub mod budget;
 pub mod death;
 pub mod ids;
+mod notified;
 pub mod record;
 mod recovering;
 mod restart;
 pub mod spec;
 pub mod state;
+mod steps;
 mod sweep;
 #[cfg(test)]
 mod tests;
+mod transition;
 mod watch;
 
 use std::collections::VecDeque;
@@ -30,30 +33,13 @@ pub use ids::{
     spawn_token,
 };
 pub use state::State;
+pub use transition::Transition;
 
 use sweep::Sweep;
 pub use sweep::{check_token, decode_check_token};
 
 /// How many deaths a service remembers for `status`.
 pub(super) const TALLY_LENGTH: usize = 32;
-
-/// One state change, as the event log and `events --follow` show it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Transition {
-    pub service: String,
-    pub from: State,
-    pub to: State,
-    pub reason: String,
-    pub exit: Option<ExitStatus>,
-    pub restarts: u32,
-    pub next_attempt: Option<Duration>,
-    /// A change of health (from, to) rather than of state; `from`/`to` then hold the
-    /// state it happened in.
-    pub health: Option<(crate::health::Health, crate::health::Health)>,
-    /// A step of the recovery ladder (from, to: rung names or the incident's outcome)
-    /// rather than a change of state.
-    pub step: Option<(String, String)>,
-}
 
 /// What a stop request wants afterwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,7 +266,7 @@ impl Service {
         self.killed = false;
         self.started_at = Some(now);
         self.was_ready = false;
-        let mut actions = self.begin_restart_step("restart", now);
+        let mut actions = self.begin_restart_step(&format!("pid {pid}"), now);
         actions.extend(self.await_ready(pid, now));
         if self.budget.is_trial() {
             let deadline = now + self.unit.restart.reset_after;
@@ -422,56 +408,6 @@ impl Service {
             (None, _) => self.set_state(State::Down, detail),
         }
         actions
-    }
-
-    /// The state and health changes since the last call, as records.
-    pub fn take_transitions(&mut self, now: Instant) -> Vec<Transition> {
-        let next_attempt = self
-            .next_attempt
-            .map(|at| at.saturating_duration_since(now));
-        let mut transitions: Vec<Transition> = std::mem::take(&mut self.changes)
-            .into_iter()
-            .map(|(from, to, reason)| Transition {
-                service: self.unit.name.clone(),
-                from,
-                to,
-                reason,
-                exit: self.last_exit,
-                restarts: self.restarts,
-                next_attempt: if to == self.state { next_attempt } else { None },
-                health: None,
-                step: None,
-            })
-            .collect();
-        transitions.extend(
-            std::mem::take(&mut self.health_changes)
-                .into_iter()
-                .map(|change| Transition {
-                    service: self.unit.name.clone(),
-                    from: self.state,
-                    to: self.state,
-                    reason: change.reason,
-                    exit: self.last_exit,
-                    restarts: self.restarts,
-                    next_attempt: None,
-                    health: Some((change.from, change.to)),
-                    step: None,
-                }),
-        );
-        transitions.extend(std::mem::take(&mut self.step_changes).into_iter().map(
-            |(from, to, reason)| Transition {
-                service: self.unit.name.clone(),
-                from: self.state,
-                to: self.state,
-                reason,
-                exit: self.last_exit,
-                restarts: self.restarts,
-                next_attempt: None,
-                health: None,
-                step: Some((from, to)),
-            },
-        ));
-        transitions
     }
 
     /// A changed definition: a fresh budget and a closed circuit. A service waiting out a

@@ -4,14 +4,14 @@
 //! (`WATCHDOG=1` pings or a heartbeat file's mtime within the watchdog timeout). A start
 //! timeout, an unhealthy verdict with `on-unhealthy = "restart"` and a hang all end the same
 //! way: the service is stopped and its death is a failure with that reason. Part of
-//! `Service`; pure — the shell runs the probes and brings back their outcomes.
+//! `Service`; pure — the shell runs the probes and brings back their outcomes. What the
+//! service itself sends (notify datagrams, readiness lines) is judged in `notified.rs`.
 
 use std::time::{Duration, Instant};
 
 use crate::core::{Action, Pid, SpawnError, Target};
 use crate::exit_status::ExitStatus;
 use crate::health::{Health, HealthChange, HealthTracker, ProbeOutcome, Thresholds};
-use crate::notify::NotifyMessage;
 use crate::recovery::Detection;
 use crate::unit::{OnUnhealthy, Probe, ReadyCheck, Signal, format_duration};
 
@@ -75,7 +75,7 @@ impl Service {
     }
 
     /// Ready: `running` from now on; health probes and the watchdog begin.
-    fn become_ready(&mut self, now: Instant, detail: &str) -> Vec<Action> {
+    pub(super) fn become_ready(&mut self, now: Instant, detail: &str) -> Vec<Action> {
         // A ladder step's run stays `recovering` until it is verified.
         let on_step = matches!(self.ladder.trying, Some(crate::recovery::Rung::Step(_)));
         let state = if on_step {
@@ -152,7 +152,7 @@ impl Service {
     }
 
     /// Stops the running program for `reason`; its death will be a failure with it.
-    fn fail_running(
+    pub(super) fn fail_running(
         &mut self,
         reason: String,
         signal: Signal,
@@ -364,106 +364,6 @@ impl Service {
             change.reason
         );
         self.health_changes.push(change.clone());
-    }
-
-    /// Messages from the service on its notify socket or readiness descriptor.
-    pub fn on_notified(&mut self, messages: Vec<NotifyMessage>, now: Instant) -> Vec<Action> {
-        let mut actions = Vec::new();
-        for message in messages {
-            if self.pid.is_none() {
-                break;
-            }
-            actions.extend(self.on_message(message, now));
-        }
-        actions
-    }
-
-    fn on_message(&mut self, message: NotifyMessage, now: Instant) -> Vec<Action> {
-        let name = &self.unit.name;
-        match message {
-            NotifyMessage::Ready => match (&self.unit.ready.check, self.state) {
-                (ReadyCheck::Notify, State::Starting) => self.become_ready(now, "ready: READY=1"),
-                (ReadyCheck::Fd(fd), State::Starting) => {
-                    let detail = format!("ready: a line on fd {fd}");
-                    self.become_ready(now, &detail)
-                }
-                _ => Vec::new(),
-            },
-            NotifyMessage::Status(text) => {
-                log::debug!("{name}: STATUS={text}");
-                self.watch.status_text = Some(text);
-                Vec::new()
-            }
-            NotifyMessage::Errno(errno) => {
-                log::info!("{name}: reports errno {errno}");
-                self.watch.errno = Some(errno);
-                Vec::new()
-            }
-            NotifyMessage::Watchdog if self.state.is_up() => {
-                let Some(watchdog) = &self.unit.watchdog else {
-                    return Vec::new();
-                };
-                self.watch.last_ping = Some(now);
-                vec![Action::ArmTimer {
-                    timer: self.timer(TimerKind::Watchdog),
-                    deadline: now + watchdog.timeout,
-                }]
-            }
-            NotifyMessage::WatchdogTrigger if self.unit.watchdog.is_some() => {
-                let signal = self
-                    .unit
-                    .watchdog
-                    .as_ref()
-                    .map_or(Signal::ABRT, |w| w.signal);
-                let detection = (Detection::Hung, Duration::ZERO);
-                self.fail_running(
-                    "hung (WATCHDOG=trigger)".to_string(),
-                    signal,
-                    detection,
-                    now,
-                )
-            }
-            NotifyMessage::ExtendTimeout(extra) => self.extend_timeout(extra, now),
-            NotifyMessage::Reloading => {
-                log::info!("{name}: reloading (RELOADING=1)");
-                Vec::new()
-            }
-            NotifyMessage::Stopping => {
-                log::info!("{name}: stopping (STOPPING=1)");
-                Vec::new()
-            }
-            NotifyMessage::MainPid(pid) => {
-                log::debug!(
-                    "{name}: MAINPID={pid} ignored: Phoenix follows the process it started"
-                );
-                Vec::new()
-            }
-            NotifyMessage::Watchdog | NotifyMessage::WatchdogTrigger => Vec::new(),
-        }
-    }
-
-    /// `EXTEND_TIMEOUT_USEC`: the start may take until now + `extra`, never less than
-    /// it already had (systemd's rule).
-    fn extend_timeout(&mut self, extra: Duration, now: Instant) -> Vec<Action> {
-        let (State::Starting, Some(current)) = (self.state, self.watch.ready_deadline) else {
-            return Vec::new();
-        };
-        let Some(wanted) = now.checked_add(extra) else {
-            return Vec::new();
-        };
-        if wanted <= current {
-            return Vec::new();
-        }
-        log::info!(
-            "{}: start may take {} more (EXTEND_TIMEOUT_USEC)",
-            self.unit.name,
-            format_duration(extra)
-        );
-        self.watch.ready_deadline = Some(wanted);
-        vec![Action::ArmTimer {
-            timer: self.timer(TimerKind::ReadyTimeout),
-            deadline: wanted,
-        }]
     }
 
     /// The watchdog's time is up: a heartbeat file is looked at; missed pings are a hang.

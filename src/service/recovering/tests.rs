@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 
 use super::*;
+use crate::core::Pid;
+use crate::exit_status::ExitStatus;
 use crate::process_spec::ProcessSpec;
 use crate::recovery::Incident;
 use crate::service::decode_spawn_token;
-use crate::unit::{Command, RecoveryConfig, SafeMode, Unit, parse_unit};
+use crate::service::{SpawnKind, TimerKind};
+use crate::unit::{Command, RecoveryConfig, RecoveryStep, SafeMode, Unit, parse_unit};
 
 const ALL_STEPS: [RecoveryStep; 4] = RecoveryStep::ALL;
 
