@@ -81,3 +81,36 @@ fn check_of_a_valid_directory_exits_0() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn the_demo_units_are_valid() -> TestResult {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/services.d");
+    let mut phoenix = Plain::start(["--check", "--services", demo])?;
+    assert_eq!(phoenix.wait_exit(DEADLINE)?, 0, "{}", phoenix.context());
+    assert!(
+        phoenix.read(".stdout").contains("all valid"),
+        "{}",
+        phoenix.context()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_unit_naming_an_unknown_supervision_group_is_reported_at_the_name() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.settings("[groups.pay]\nstrategy = \"one_for_all\"\n")?;
+    layout.unit("web", "command = \"x\"\nsupervision-group = \"payment\"\n")?;
+    layout.unit("db", "command = \"x\"\nsupervision-group = \"pay\"\n")?;
+    let mut args = vec!["--check".to_string()];
+    args.extend(layout.args());
+    let mut phoenix = Plain::start(&args)?;
+    assert_eq!(phoenix.wait_exit(DEADLINE)?, 1, "{}", phoenix.context());
+    let expected = "web.toml:2:21: unknown supervision group 'payment': phoenix.toml defines pay";
+    assert!(phoenix.stderr().contains(expected), "{}", phoenix.context());
+    assert!(
+        !phoenix.stderr().contains("db.toml"),
+        "{}",
+        phoenix.context()
+    );
+    Ok(())
+}
