@@ -150,6 +150,11 @@ fn judge_status(goal: Goal, status: &ServiceStatus) -> Progress {
 }
 
 fn judge_event(goal: Goal, event: &EventRecord) -> Progress {
+    // Only changes of state: a health's or a recovery step's `to` ("failed" for an
+    // incident given up) is not the service's state.
+    if event.kind.is_some() {
+        return Progress::Waiting;
+    }
     match (goal, event.to.as_str()) {
         (Goal::Down, "down" | "exited" | "failed") => Progress::Reached,
         (Goal::Running | Goal::Restarted, "running") => Progress::Reached,
@@ -274,6 +279,21 @@ mod tests {
                 r#"{"v":1,"request":{"command":"status","name":"web"}}"#,
             ]
         );
+    }
+
+    #[test]
+    fn health_and_recovery_events_are_not_states() {
+        for (kind, to) in [
+            ("recovery", "failed"),
+            ("recovery", "recovered"),
+            ("health", "unhealthy"),
+        ] {
+            let mut record = event("web", "restart", to);
+            record.kind = Some(kind.to_string());
+            for goal in [Goal::Down, Goal::Running, Goal::Restarted] {
+                assert_eq!(judge_event(goal, &record), Progress::Waiting, "{kind} {to}");
+            }
+        }
     }
 
     #[test]
