@@ -2,7 +2,9 @@
 //! one live program per service, no spawn once shutdown began, no restart (nor `finish`)
 //! while the last program's process group has leftovers, an exit only after shutdown, the
 //! pid index in step with the processes, never two probes of one service in flight (exec
-//! probes are programs named `NAME/probe`); and restart delays monotonic and capped.
+//! probes are programs named `NAME/probe`); and restart delays monotonic and capped. Two
+//! of the services climb recovery ladders (with `heal` and `reset` thrown in): at most one
+//! open incident each, never two steps tried at once.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,6 +45,11 @@ enum Input {
         which: usize,
         ok: bool,
     },
+    /// `phoenixctl heal` or `reset` for one of the services with a ladder.
+    Heal {
+        which: usize,
+        reset: bool,
+    },
 }
 
 fn message(index: usize) -> crate::notify::NotifyMessage {
@@ -68,6 +75,7 @@ fn input() -> impl Strategy<Value = Input> {
         2 => (0..8usize).prop_map(|which| Input::LeftoverDies { which }),
         2 => (0..8usize, 0..7usize).prop_map(|(which, message)| Input::Notify { which, message }),
         3 => (0..8usize, any::<bool>()).prop_map(|(which, ok)| Input::ProbeEnds { which, ok }),
+        1 => (0..2usize, any::<bool>()).prop_map(|(which, reset)| Input::Heal { which, reset }),
     ]
 }
 
@@ -76,8 +84,8 @@ proptest! {
     fn invariants_hold_over_random_events(inputs in prop::collection::vec(input(), 1..120)) {
         let mut shell = Shell::boot(&[
             ("setup", "kind = \"oneshot\"\ncommand = \"true\"\n[restart]\npolicy = \"on-failure\"\ndelay = \"100ms\""),
-            ("db", "command = \"db\"\nafter = [\"setup\"]\n[restart]\ndelay = \"100ms\"\nmax-failures = 3\nwindow = \"10s\"\ncooldown = \"1s\""),
-            ("web", "command = \"web\"\nrequires = [\"db\"]\n[restart]\nmax-failures = 2\non-exhausted = \"stop\""),
+            ("db", "command = \"db\"\nafter = [\"setup\"]\n[restart]\ndelay = \"100ms\"\nmax-failures = 3\nwindow = \"10s\"\ncooldown = \"1s\"\n[recovery]\nsteps = [\"safe-mode\", \"restore\"]\nverify = \"1s\"\nsafe-mode = { command = \"db --safe\" }\nrestore = \"restore-db\"\nrestore-timeout = \"2s\""),
+            ("web", "command = \"web\"\nrequires = [\"db\"]\n[restart]\nmax-failures = 2\non-exhausted = \"stop\"\n[recovery]\nsteps = [\"rollback\", \"restart-dependencies\"]\nverify = \"500ms\""),
             ("app", "command = \"app\"\nwants = [\"web\"]\n[restart]\nmax-failures = 2\non-exhausted = \"escalate\""),
             ("api", "command = \"api\"\n[ready]\ncheck = \"notify\"\ntimeout = \"2s\"\n[health]\ncheck = \"tcp\"\naddress = \"127.0.0.1:1\"\ninterval = \"1s\"\nfailure-threshold = 2\n[watchdog]\ntimeout = \"3s\"\n[restart]\ndelay = \"100ms\""),
             ("cache", "command = \"cache\"\nafter = [\"api\"]\n[ready]\ncheck = \"http\"\nurl = \"http://127.0.0.1:1/\"\n[health]\ncheck = \"exec\"\ncommand = \"check\"\ninterval = \"1s\"\n[restart]\ndelay = \"100ms\""),
@@ -124,12 +132,31 @@ proptest! {
                     let outcome = if ok { Ok(Duration::from_millis(3)) } else { Err("connection refused".to_string()) };
                     shell.send(Event::ProbeFinished { probe, outcome });
                 }
+                Input::Heal { which, reset } => {
+                    use crate::control::protocol::Request;
+                    let name = ["db", "web"][which].to_string();
+                    let request = if reset { Request::Reset { name } } else { Request::Heal { name } };
+                    super::send_request(&mut shell, request);
+                }
                 Input::Signal(number) => {
                     let signal = Signal::from_number(number).unwrap();
                     shell.send(Event::Signal { signal, from_self: false });
                 }
             }
             shutdown_seen |= shell.supervisor.shutting_down;
+            for incident in &shell.incidents {
+                let trying = incident.steps.iter().filter(|s| s.outcome == crate::recovery::StepOutcome::Trying).count();
+                prop_assert!(trying <= 1, "{:?}", incident.steps);
+            }
+            for service in shell.supervisor.services() {
+                let ids: std::collections::BTreeSet<u64> = shell.incidents.iter()
+                    .filter(|i| i.service == service.unit.name)
+                    .map(|i| i.id)
+                    .filter(|id| shell.incidents.iter().rev().find(|i| i.id == *id).is_some_and(|i| i.is_open()))
+                    .collect();
+                prop_assert!(ids.len() <= 1, "{}: open incidents {ids:?}", service.unit.name);
+                prop_assert!(service.ladder.next <= service.unit.recovery.steps.len());
+            }
             // At most one live program per service.
             let mut per_service: HashMap<&str, usize> = HashMap::new();
             for name in shell.live.values() {
