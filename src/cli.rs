@@ -32,6 +32,9 @@ pub struct Options {
     pub check: bool,
     /// `--grace DURATION`.
     pub grace: Option<Duration>,
+    /// `--resume=FD`: carry on from the handoff a re-exec left on this descriptor
+    /// (internal: Phoenix passes it to itself).
+    pub resume: Option<i32>,
     /// The command and its arguments.
     pub command: Vec<String>,
     /// Problems with cosmetic settings (a malformed `TINI_VERBOSITY`): logged once logging
@@ -201,6 +204,7 @@ fn parse_long(
         "services" => 'd',
         "config" => 'c',
         "grace" => 'G',
+        "resume" => 'R',
         _ => return Err(UsageError(format!("unknown option '--{name}'"))),
     };
     let value = match inline {
@@ -238,6 +242,13 @@ fn apply_value(flag: char, value: &str, options: &mut Options) -> Result<(), Usa
         }
         'd' => options.services = Some(PathBuf::from(value)),
         'c' => options.config = Some(PathBuf::from(value)),
+        'R' => {
+            let fd = value.parse::<i32>().ok().filter(|fd| *fd >= 0);
+            options.resume =
+                Some(fd.ok_or_else(|| {
+                    UsageError(format!("--resume: invalid descriptor '{value}'"))
+                })?);
+        }
         _ => {
             let grace = parse_duration(value).map_err(|e| UsageError(format!("--grace: {e}")))?;
             options.grace = Some(grace);

@@ -212,6 +212,19 @@ pub enum Action {
     Exit {
         code: u8,
     },
+    /// A program carried on from a re-exec: watch it as if the shell had just spawned it
+    /// (its notify socket bound again, its s6 directory claimed).
+    AdoptProgram {
+        token: SpawnToken,
+        name: String,
+        pid: Pid,
+        notify_socket: bool,
+        s6_service_dir: Option<PathBuf>,
+    },
+    /// Re-execute Phoenix now, handing the core's state over (`phoenixctl reexec`).
+    Reexec {
+        reason: String,
+    },
 }
 
 /// A pure decision function driven by the event loop.
@@ -219,4 +232,9 @@ pub trait Core {
     /// The first actions, before any event.
     fn start(&mut self, now: Instant) -> Vec<Action>;
     fn step(&mut self, event: Event, now: Instant) -> Vec<Action>;
+    /// What a re-exec hands to the next image; `None`: this core cannot be carried over
+    /// (tini mode), and a panic degrades instead.
+    fn hand_off(&self, _now: Instant) -> Option<crate::supervisor::SupervisorHandoff> {
+        None
+    }
 }

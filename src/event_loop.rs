@@ -5,8 +5,11 @@
 //! - A failed action never returns early: a spawn that fails becomes `SpawnFailed`, a kill
 //!   of a vanished process is ignored, anything else is logged and the loop goes on.
 //! - A poll that keeps failing is the one thing the loop cannot work around; after many
-//!   consecutive failures it hands over to the degraded reap-forever loop.
-//! - A panic anywhere (caught in `main`) also ends in the degraded loop, never in an exit.
+//!   consecutive failures the loop ends as broken, and the caller re-executes Phoenix with
+//!   the core's state (`reexec.rs`).
+//! - A panic in a core step or an action is caught here, with the core still in memory:
+//!   the loop ends as broken too. A panic anywhere else (caught in `main`) ends in the
+//!   degraded loop, never in an exit.
 //!
 //! Rhythm of one wake-up: serve every descriptor that became ready (control clients,
 //! probes, notify sockets, readiness pipes, each by its token's owner), read every queued
@@ -31,6 +34,7 @@ mod spawning;
 
 use std::collections::VecDeque;
 use std::io::ErrorKind;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant, SystemTime};
 
 use mio::unix::SourceFd;
@@ -111,6 +115,8 @@ pub struct EventLoop {
     ready: Vec<Token>,
     queue: VecDeque<Event>,
     exit_code: Option<u8>,
+    /// `phoenixctl reexec` asked for a re-exec, for this reason.
+    reexec: Option<String>,
 }
 
 /// Listens on the first of `paths` that works; one warning for every one that did not.
@@ -140,6 +146,27 @@ fn bind_control(paths: &[std::path::PathBuf], registry: &mio::Registry) -> Optio
     None
 }
 
+/// Why `run` returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoopEnd {
+    /// The core asked to exit with this status.
+    Exit(u8),
+    /// `phoenixctl reexec`: re-execute on purpose.
+    Reexec(String),
+    /// A panic or a poll that keeps failing: the loop cannot go on.
+    Broken(String),
+}
+
+/// A panic's message, for the log and the handoff's reason.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic".to_string());
+    format!("panic: {message}")
+}
+
 impl EventLoop {
     pub fn new(signals: SignalSource, host: Host) -> std::io::Result<EventLoop> {
         let poll = Poll::new()?;
@@ -166,14 +193,19 @@ impl EventLoop {
             ready: Vec::new(),
             queue: VecDeque::new(),
             exit_code: None,
+            reexec: None,
         })
     }
 
-    /// Runs `core` until it asks to exit; returns the exit code, or `None` when the loop
-    /// itself broke down and the caller must degrade.
-    pub fn run(&mut self, core: &mut dyn Core) -> Option<u8> {
-        let actions = core.start(Instant::now());
-        self.perform_all(actions);
+    /// Runs `core` until it asks to exit, to be re-executed, or the loop breaks down.
+    pub fn run(&mut self, core: &mut dyn Core) -> LoopEnd {
+        let started = catch_unwind(AssertUnwindSafe(|| {
+            let actions = core.start(Instant::now());
+            self.perform_all(actions);
+        }));
+        if let Err(payload) = started {
+            return LoopEnd::Broken(panic_text(payload.as_ref()));
+        }
         let mut events = Events::with_capacity(64);
         let mut failures = 0;
         // The first round runs without waiting: a spawn that failed before forking has no
@@ -181,19 +213,24 @@ impl EventLoop {
         let mut signals_ready = true;
         loop {
             self.collect(signals_ready, Instant::now());
-            self.dispatch(core, Instant::now());
-            if self.exit_code.is_some() {
+            if let Err(reason) = self.dispatch(core, Instant::now()) {
+                return LoopEnd::Broken(reason);
+            }
+            if let Some(reason) = self.reexec.take() {
+                return LoopEnd::Reexec(reason);
+            }
+            if let Some(code) = self.exit_code {
                 if let Some(server) = &mut self.control {
                     server.close(self.poll.registry());
                 }
-                return self.exit_code;
+                return LoopEnd::Exit(code);
             }
             if let Err(error) = self.poll.poll(&mut events, self.poll_timeout()) {
                 if error.kind() != ErrorKind::Interrupted {
                     failures += 1;
                     log::error!("poll: {error}");
                     if failures >= MAX_POLL_FAILURES {
-                        return None;
+                        return LoopEnd::Broken(format!("poll failed {failures} times: {error}"));
                     }
                 }
                 signals_ready = false;
@@ -360,12 +397,19 @@ impl EventLoop {
 
     /// Feeds queued events to the core; actions may queue more events (spawn results, group
     /// checks).
-    fn dispatch(&mut self, core: &mut dyn Core, now: Instant) {
+    /// A panic in a step or an action ends the round with its text; the core stays as
+    /// the panic left it, for the handoff.
+    fn dispatch(&mut self, core: &mut dyn Core, now: Instant) -> Result<(), String> {
         while let Some(event) = self.queue.pop_front() {
             log::debug!("event: {event:?}");
-            let actions = core.step(event, now);
-            self.perform_all(actions);
+            catch_unwind(AssertUnwindSafe(|| {
+                crate::fault::before_step(&event);
+                let actions = core.step(event, now);
+                self.perform_all(actions);
+            }))
+            .map_err(|payload| panic_text(payload.as_ref()))?;
         }
+        Ok(())
     }
 
     fn perform_all(&mut self, actions: Vec<Action>) {
@@ -410,6 +454,14 @@ impl EventLoop {
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
+            Action::Reexec { reason } => self.reexec = Some(reason),
+            Action::AdoptProgram {
+                token,
+                name,
+                pid,
+                notify_socket,
+                s6_service_dir,
+            } => self.adopt(token, &name, pid, notify_socket, s6_service_dir.as_deref()),
             Action::LoadUnits => {
                 if let Some(dir) = &self.host.services_dir {
                     let report = crate::unit::load_dir(dir, &self.host.supervision_groups);
@@ -438,6 +490,25 @@ impl EventLoop {
                     store.save(&records);
                 }
             }
+        }
+    }
+
+    /// A program carried on from a re-exec: its notify socket bound again (at the same
+    /// path, which its `NOTIFY_SOCKET` names) and its s6 directory claimed again.
+    fn adopt(
+        &mut self,
+        token: SpawnToken,
+        name: &str,
+        pid: crate::core::Pid,
+        notify_socket: bool,
+        s6_service_dir: Option<&std::path::Path>,
+    ) {
+        if let Some(dir) = s6_service_dir {
+            self.s6.claim(name, dir);
+        }
+        if notify_socket {
+            self.notify.prepare(name, true, self.poll.registry());
+            self.notify.spawned(name, token, pid);
         }
     }
 

@@ -10,12 +10,13 @@ use crate::cli::Options;
 use crate::control::event_log::{self, EventLog};
 use crate::control::paths::{SOCKET_NAME, runtime_dir_candidates};
 use crate::core::Core;
-use crate::event_loop::{EventLoop, Host};
+use crate::event_loop::{EventLoop, Host, LoopEnd};
 use crate::incident_log::{self, IncidentLog};
 use crate::init::{Init, InitConfig};
 use crate::json_lines::JsonLines;
 use crate::known_good::{self, KnownGood};
 use crate::process_spec::{Placement, ProcessSpec};
+use crate::reexec::{self, Rising};
 use crate::state_dir::default_state_dir;
 use crate::supervisor::{Supervisor, SupervisorConfig, command_unit};
 use crate::sys::{degraded, process, signals::SignalSource};
@@ -48,6 +49,7 @@ pub fn run(options: Options) -> u8 {
         }
     };
     let mut host = Host::default();
+    let mut rising = Rising::at_start();
     let mut core: Box<dyn Core> = match services {
         None => Box::new(Init::new(init_config(&options))),
         Some(dir) => {
@@ -77,6 +79,12 @@ pub fn run(options: Options) -> u8 {
             let mut supervisor = supervisor(&options, settings, &dir, state_file.as_deref());
             let (incidents, known_good) =
                 recovery_stores(state.as_deref(), history, &mut supervisor);
+            if let Some(fd) = options.resume {
+                rising.resumed_at = resume(&mut supervisor, fd);
+            }
+            rising.services_dir = Some(dir.clone());
+            rising.runtime_dir = runtime_dirs.first().cloned();
+            rising.state_dir = state.clone();
             host = Host {
                 services_dir: Some(dir),
                 supervision_groups,
@@ -97,8 +105,33 @@ pub fn run(options: Options) -> u8 {
         }
     };
     match event_loop.run(core.as_mut()) {
-        Some(code) => code,
-        None => degraded::reap_forever(),
+        LoopEnd::Exit(code) => code,
+        LoopEnd::Reexec(reason) => reexec::rise(core.as_ref(), &reason, true, &rising),
+        LoopEnd::Broken(reason) => reexec::rise(core.as_ref(), &reason, false, &rising),
+    }
+}
+
+/// The handoff a re-exec left on `fd`: the supervisor carries on from it. A refused one
+/// (malformed, truncated, another version) means a cold start; the children still running
+/// are reaped as they exit. Returns when this image resumed.
+fn resume(supervisor: &mut Supervisor, fd: std::os::fd::RawFd) -> Option<std::time::Instant> {
+    match reexec::take_handoff(fd) {
+        Ok(handoff) => {
+            log::warn!(
+                "resumed after a re-exec ({}): {} service(s) handed over {}ms ago",
+                handoff.reason,
+                handoff.core.services.len(),
+                reexec::age(&handoff).as_millis()
+            );
+            supervisor.resume_from(handoff.core);
+            Some(std::time::Instant::now())
+        }
+        Err(error) => {
+            log::error!(
+                "refusing the handoff on descriptor {fd}: {error}; starting cold, the children still running are reaped as they exit"
+            );
+            None
+        }
     }
 }
 

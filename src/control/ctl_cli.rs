@@ -55,6 +55,7 @@ Commands:
   signal NAME SIGNAL   send SIGNAL (TERM, SIGHUP, 9...) to a service's process
   reload               re-read the unit directory
   shutdown             stop every service and end Phoenix
+  reexec               re-execute Phoenix's binary (a live upgrade); every service keeps running
   events [--follow]    the recorded events as JSON lines, newest last; --follow streams new ones
   incidents [NAME]     the recorded incidents as a table, newest last; with NAME, one service's
                        incidents with every recovery step tried
@@ -210,6 +211,7 @@ fn parse_request(command: &str, operands: &[String]) -> Result<Request, UsageErr
         },
         "reload" => nothing("reload").map(|()| Request::Reload)?,
         "shutdown" => nothing("shutdown").map(|()| Request::Shutdown)?,
+        "reexec" => nothing("reexec").map(|()| Request::Reexec)?,
         "events" => nothing("events [--follow]").map(|()| Request::Events { follow: false })?,
         "incidents" => match operands {
             [] => Request::Incidents { name: None },
@@ -319,6 +321,7 @@ mod tests {
             ),
             ("reload", Request::Reload),
             ("shutdown", Request::Shutdown),
+            ("reexec", Request::Reexec),
             ("events", Request::Events { follow: false }),
             ("events --follow", Request::Events { follow: true }),
             ("events -f", Request::Events { follow: true }),
@@ -510,6 +513,7 @@ mod tests {
             "signal NAME SIGNAL",
             "reload",
             "shutdown",
+            "reexec",
             "events [--follow]",
             "incidents [NAME]",
             "heal NAME",

@@ -48,6 +48,8 @@ pub enum Request {
     Heal {
         name: String,
     },
+    /// Re-execute Phoenix's binary, keeping every service running (a live upgrade).
+    Reexec,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

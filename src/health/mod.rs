@@ -38,6 +38,12 @@ impl Health {
     ];
 }
 
+impl Health {
+    pub fn from_name(name: &str) -> Option<Health> {
+        Health::ALL.into_iter().find(|health| health.name() == name)
+    }
+}
+
 impl fmt::Display for Health {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -91,6 +97,14 @@ impl HealthTracker {
             first_failure_at: None,
             last_latency: None,
             last_failure: None,
+        }
+    }
+
+    /// A tracker carried across a re-exec: the health it had, counts started afresh.
+    pub fn resumed(thresholds: Thresholds, health: Health, ready_at: Instant) -> HealthTracker {
+        HealthTracker {
+            health,
+            ..HealthTracker::new(thresholds, ready_at)
         }
     }
 

@@ -141,6 +141,11 @@ impl IncidentIds {
         self.0.set(next.max(1));
     }
 
+    /// The id the next incident will get.
+    pub fn peek(&self) -> u64 {
+        self.0.get().max(1)
+    }
+
     pub fn next(&self) -> u64 {
         let id = self.0.get().max(1);
         self.0.set(id.saturating_add(1));

@@ -19,6 +19,22 @@ pub enum Verdict {
     Permanent,
 }
 
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Success => "success",
+            Verdict::Failure => "failure",
+            Verdict::Permanent => "permanent",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Verdict> {
+        [Verdict::Success, Verdict::Failure, Verdict::Permanent]
+            .into_iter()
+            .find(|verdict| verdict.name() == name)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Death {
     pub at: Instant,

@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod death;
+mod handoff;
 pub mod ids;
 mod notified;
 pub mod record;
@@ -28,6 +29,7 @@ use crate::unit::{Signal, StopMode, Unit};
 
 pub use budget::{Budget, Circuit};
 pub use death::{Death, Verdict};
+pub use handoff::ServiceHandoff;
 pub use ids::{
     FIRST_SERVICE_TIMER, SpawnKind, TimerKind, decode_probe_id, decode_spawn_token, probe_id,
     spawn_token,
@@ -113,6 +115,8 @@ pub struct Service {
     pub(super) sweep: Option<Sweep>,
     /// SIGKILL went to the program at the stop timeout.
     pub(super) killed: bool,
+    /// When the stop timeout sends SIGKILL.
+    pub(super) stop_kill_at: Option<Instant>,
     /// Readiness, health and watchdog of the current run.
     pub watch: watch::Watch,
     /// Phoenix stopped it for this reason (not ready, unhealthy, hung): its death is a
@@ -171,6 +175,7 @@ impl Service {
             pending: None,
             sweep: None,
             killed: false,
+            stop_kill_at: None,
             watch: watch::Watch::default(),
             failure_reason: None,
             was_ready: false,
@@ -398,6 +403,7 @@ impl Service {
                     signal: Signal::CONT,
                 });
                 let deadline = now + self.unit.stop.timeout;
+                self.stop_kill_at = Some(deadline);
                 actions.push(Action::ArmTimer {
                     timer: self.timer(TimerKind::StopKill),
                     deadline,

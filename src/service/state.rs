@@ -55,6 +55,10 @@ impl State {
 }
 
 impl State {
+    pub fn from_name(name: &str) -> Option<State> {
+        State::ALL.into_iter().find(|state| state.name() == name)
+    }
+
     /// Running, or recovering (a ladder step's run, ready or not yet): probes, the
     /// watchdog and failures apply as to a running service.
     pub fn is_up(self) -> bool {

@@ -32,6 +32,14 @@ impl Supervisor {
                     message: "reloading units".to_string(),
                 }
             }
+            Request::Reexec => {
+                actions.push(Action::Reexec {
+                    reason: "requested with phoenixctl reexec".to_string(),
+                });
+                Reply::Ok {
+                    message: "re-executing".to_string(),
+                }
+            }
             Request::Shutdown => {
                 actions.extend(self.begin_shutdown(0, now));
                 Reply::Ok {

@@ -6,6 +6,7 @@
 mod control;
 mod dependencies;
 mod groups;
+mod handoff;
 mod reload;
 mod stopping;
 #[cfg(test)]
@@ -23,6 +24,7 @@ use crate::service::{
 };
 use crate::shutdown::{FINAL_TIMER, GRACE_TIMER, Leftovers};
 use crate::unit::{CriticalAction, ExitCodeSetting, LoadReport, Settings, Signal, Unit, UnitError};
+pub use handoff::SupervisorHandoff;
 
 /// The supervisor's own timer: the cap on the whole shutdown.
 const SHUTDOWN_CAP_TIMER: TimerId = 3;
@@ -60,6 +62,8 @@ pub struct Supervisor {
     incident_ids: crate::recovery::IncidentIds,
     /// Supervision groups: their members' failures within the window.
     groups: groups::Groups,
+    /// Set when this image carries on from a re-exec: `start` resumes from it.
+    resume: Option<SupervisorHandoff>,
 }
 
 impl Supervisor {
@@ -86,6 +90,7 @@ impl Supervisor {
             last_drain: None,
             incident_ids: crate::recovery::IncidentIds::starting_at(1),
             groups: groups::Groups::default(),
+            resume: None,
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -367,9 +372,18 @@ impl Core for Supervisor {
         for (name, error) in &self.invalid {
             log::error!("{name}: not started, invalid unit: {error}");
         }
+        if let Some(handoff) = self.resume.take() {
+            let mut actions = self.resume(handoff, now);
+            actions.extend(self.settle(now));
+            return actions;
+        }
         let mut actions = self.resume_circuits(now);
         actions.extend(self.settle(now));
         actions
+    }
+
+    fn hand_off(&self, now: Instant) -> Option<SupervisorHandoff> {
+        Some(Supervisor::hand_off(self, now))
     }
 
     fn step(&mut self, event: Event, now: Instant) -> Vec<Action> {

@@ -11,6 +11,7 @@ pub mod notify_socket;
 pub mod pipes;
 pub mod process;
 pub mod reap;
+pub mod reexec;
 pub mod s6_supervise;
 pub mod signals;
 pub mod socket_file;

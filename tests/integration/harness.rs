@@ -102,6 +102,21 @@ impl Pid1 {
         Ok(phoenix)
     }
 
+    /// Starts `program` (a copy of Phoenix the test may replace) instead of `binary()`.
+    pub fn start_binary(
+        dir: TempDir,
+        env: &[(&str, &str)],
+        program: &Path,
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        let mut command = Command::new("unshare");
+        command.args(["--pid", "--fork", "--kill-child", "--mount-proc"]);
+        command.arg(program).args(args);
+        let mut phoenix = Phoenix::spawn(dir, command, env, true)?;
+        phoenix.pid = phoenix.find_namespace_init()?;
+        Ok(phoenix)
+    }
+
     /// Starts with `ignored` signals set to SIG_IGN and `blocked` ones in the mask, as
     /// `nohup`, a shell's background job or tini's own signal-configuration test hand them
     /// over (both survive exec).

@@ -12,6 +12,7 @@ mod control;
 mod harness;
 mod procfs;
 mod recovery;
+mod rising;
 mod services;
 mod tini_mode;
 mod wait;

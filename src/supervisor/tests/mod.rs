@@ -174,6 +174,8 @@ impl Shell {
                 Action::LoadUnits
                 | Action::SaveState(_)
                 | Action::Record(_)
+                | Action::AdoptProgram { .. }
+                | Action::Reexec { .. }
                 | Action::CheckHeartbeat { .. } => {}
             }
         }
