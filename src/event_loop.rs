@@ -493,6 +493,32 @@ impl EventLoop {
         }
     }
 
+    /// The s6 logger pipes, for a re-exec to keep.
+    pub fn logger_pipes(&self) -> Vec<crate::reexec::KeptPipe> {
+        self.pipes
+            .ends()
+            .into_iter()
+            .map(|(service, read, write)| crate::reexec::KeptPipe {
+                service,
+                read,
+                write,
+            })
+            .collect()
+    }
+
+    /// The logger pipes the last image kept open: the services and loggers still running
+    /// hold their other ends.
+    pub fn adopt_logger_pipes(&mut self, pipes: Vec<crate::reexec::KeptPipe>) {
+        for pipe in pipes {
+            if let Err(error) = self.pipes.adopt(&pipe.service, pipe.read, pipe.write) {
+                log::warn!(
+                    "{}: the kept logger pipe is unusable: {error}",
+                    pipe.service
+                );
+            }
+        }
+    }
+
     /// A program carried on from a re-exec: its notify socket bound again (at the same
     /// path, which its `NOTIFY_SOCKET` names) and its s6 directory claimed again.
     fn adopt(

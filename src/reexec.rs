@@ -31,6 +31,17 @@ pub struct Handoff {
     pub reason: String,
     pub written_unix_ms: u64,
     pub core: SupervisorHandoff,
+    /// The s6 logger pipes, kept open across the exec.
+    #[serde(default)]
+    pub pipes: Vec<KeptPipe>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeptPipe {
+    pub service: String,
+    pub read: RawFd,
+    pub write: RawFd,
 }
 
 /// What a rise needs besides the core: where the rescue binary is and what to tell it.
@@ -70,7 +81,13 @@ fn unix_ms() -> u64 {
 }
 
 /// Never returns: the new image, the rescue binary, or the degraded loop.
-pub fn rise(core: &dyn Core, reason: &str, deliberate: bool, rising: &Rising) -> ! {
+pub fn rise(
+    core: &dyn Core,
+    reason: &str,
+    deliberate: bool,
+    rising: &Rising,
+    pipes: Vec<KeptPipe>,
+) -> ! {
     let now = Instant::now();
     let Some(handoff) = core.hand_off(now) else {
         log::error!("{reason}; tini mode cannot hand its state over");
@@ -84,7 +101,7 @@ pub fn rise(core: &dyn Core, reason: &str, deliberate: bool, rising: &Rising) ->
             "{reason}: re-executing, handing over {} service(s)",
             handoff.services.len()
         );
-        let error = reexec(&handoff, reason, rising.binary.as_deref());
+        let error = reexec(&handoff, reason, rising.binary.as_deref(), pipes);
         log::error!(
             "unable to re-execute: {}",
             crate::sys::io_error_text(&error)
@@ -96,12 +113,25 @@ pub fn rise(core: &dyn Core, reason: &str, deliberate: bool, rising: &Rising) ->
     degraded::reap_forever()
 }
 
-fn reexec(core: &SupervisorHandoff, reason: &str, binary: Option<&Path>) -> std::io::Error {
+fn reexec(
+    core: &SupervisorHandoff,
+    reason: &str,
+    binary: Option<&Path>,
+    pipes: Vec<KeptPipe>,
+) -> std::io::Error {
+    // A pipe that cannot be kept is left out: its pair is made anew at the next start.
+    let pipes = pipes
+        .into_iter()
+        .filter(|pipe| {
+            sys::keep_across_exec(pipe.read).is_ok() && sys::keep_across_exec(pipe.write).is_ok()
+        })
+        .collect();
     let handoff = Handoff {
         version: HANDOFF_VERSION,
         reason: reason.to_string(),
         written_unix_ms: unix_ms(),
         core: core.clone(),
+        pipes,
     };
     let bytes = match serde_json::to_vec(&handoff) {
         Ok(bytes) => bytes,
@@ -212,6 +242,7 @@ mod tests {
                 shutting_down: false,
                 exit_code: 0,
             },
+            pipes: Vec::new(),
         };
         let bytes = serde_json::to_vec(&good).unwrap();
         assert_eq!(parse_handoff(&bytes).unwrap().core, good.core);

@@ -50,6 +50,7 @@ pub fn run(options: Options) -> u8 {
     };
     let mut host = Host::default();
     let mut rising = Rising::at_start();
+    let mut kept_pipes = Vec::new();
     let mut core: Box<dyn Core> = match services {
         None => Box::new(Init::new(init_config(&options))),
         Some(dir) => {
@@ -80,7 +81,7 @@ pub fn run(options: Options) -> u8 {
             let (incidents, known_good) =
                 recovery_stores(state.as_deref(), history, &mut supervisor);
             if let Some(fd) = options.resume {
-                rising.resumed_at = resume(&mut supervisor, fd);
+                (rising.resumed_at, kept_pipes) = resume(&mut supervisor, fd);
             }
             rising.services_dir = Some(dir.clone());
             rising.runtime_dir = runtime_dirs.first().cloned();
@@ -104,17 +105,23 @@ pub fn run(options: Options) -> u8 {
             degraded::reap_forever()
         }
     };
-    match event_loop.run(core.as_mut()) {
-        LoopEnd::Exit(code) => code,
-        LoopEnd::Reexec(reason) => reexec::rise(core.as_ref(), &reason, true, &rising),
-        LoopEnd::Broken(reason) => reexec::rise(core.as_ref(), &reason, false, &rising),
-    }
+    event_loop.adopt_logger_pipes(kept_pipes);
+    let (reason, deliberate) = match event_loop.run(core.as_mut()) {
+        LoopEnd::Exit(code) => return code,
+        LoopEnd::Reexec(reason) => (reason, true),
+        LoopEnd::Broken(reason) => (reason, false),
+    };
+    let pipes = event_loop.logger_pipes();
+    reexec::rise(core.as_ref(), &reason, deliberate, &rising, pipes)
 }
 
 /// The handoff a re-exec left on `fd`: the supervisor carries on from it. A refused one
 /// (malformed, truncated, another version) means a cold start; the children still running
 /// are reaped as they exit. Returns when this image resumed.
-fn resume(supervisor: &mut Supervisor, fd: std::os::fd::RawFd) -> Option<std::time::Instant> {
+fn resume(
+    supervisor: &mut Supervisor,
+    fd: std::os::fd::RawFd,
+) -> (Option<std::time::Instant>, Vec<reexec::KeptPipe>) {
     match reexec::take_handoff(fd) {
         Ok(handoff) => {
             log::warn!(
@@ -124,13 +131,13 @@ fn resume(supervisor: &mut Supervisor, fd: std::os::fd::RawFd) -> Option<std::ti
                 reexec::age(&handoff).as_millis()
             );
             supervisor.resume_from(handoff.core);
-            Some(std::time::Instant::now())
+            (Some(std::time::Instant::now()), handoff.pipes)
         }
         Err(error) => {
             log::error!(
                 "refusing the handoff on descriptor {fd}: {error}; starting cold, the children still running are reaped as they exit"
             );
-            None
+            (None, Vec::new())
         }
     }
 }

@@ -4,7 +4,7 @@
 //! restarts of either side, as s6-svscan's does.
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use super::spawn::PipeEnds;
 
@@ -30,6 +30,45 @@ impl PipeEnds for LoggerPipes {
             .get(name)
             .map(|(read, write)| (read.as_raw_fd(), write.as_raw_fd()))
     }
+}
+
+impl LoggerPipes {
+    /// Every pipe: (service, read end, write end), to keep across a re-exec.
+    pub fn ends(&self) -> Vec<(String, RawFd, RawFd)> {
+        self.pipes
+            .iter()
+            .map(|(name, (read, write))| (name.clone(), read.as_raw_fd(), write.as_raw_fd()))
+            .collect()
+    }
+
+    /// Takes back a pipe the last image kept open across exec: both ends must be FIFOs,
+    /// and are close-on-exec again from now on.
+    pub fn adopt(&mut self, name: &str, read: RawFd, write: RawFd) -> Result<(), String> {
+        for fd in [read, write] {
+            let stat = nix::sys::stat::fstat(unsafe_borrow(fd))
+                .map_err(|error| format!("descriptor {fd}: {error}"))?;
+            if stat.st_mode & libc::S_IFMT != libc::S_IFIFO {
+                return Err(format!("descriptor {fd} is not a pipe"));
+            }
+        }
+        // SAFETY: both descriptors were handed to this image by the last one, which kept
+        // them open for exactly this; they are owned here from now on.
+        let ends = unsafe { (OwnedFd::from_raw_fd(read), OwnedFd::from_raw_fd(write)) };
+        for end in [&ends.0, &ends.1] {
+            let _ = nix::fcntl::fcntl(
+                end,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+            );
+        }
+        self.pipes.insert(name.to_string(), ends);
+        Ok(())
+    }
+}
+
+/// A borrowed descriptor for a number not yet owned (only for the fstat that checks it).
+fn unsafe_borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
+    // SAFETY: used only for an fstat right away; a closed number fails with EBADF.
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
 }
 
 /// No pipes at all (tini mode and tests).

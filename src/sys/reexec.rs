@@ -5,7 +5,7 @@
 use std::ffi::{CString, OsString};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
+use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -85,8 +85,7 @@ pub fn close(fd: RawFd) {
 }
 
 /// Keeps `fd` open across exec by clearing its close-on-exec flag.
-pub fn keep_across_exec(file: &impl AsRawFd) -> io::Result<()> {
-    let fd = file.as_raw_fd();
+pub fn keep_across_exec(fd: RawFd) -> io::Result<()> {
     // SAFETY: F_GETFD/F_SETFD on a descriptor the caller holds.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     if flags < 0 {

@@ -226,3 +226,50 @@ fn a_refused_handoff_means_a_cold_start() -> TestResult {
     phoenix.wait_for_log("refusing the handoff on descriptor 0")?;
     Ok(())
 }
+
+#[test]
+fn an_s6_logger_pipe_survives_a_reexec() -> TestResult {
+    let layout = ServicesDir::new()?;
+    let out = layout.path("").display().to_string();
+    let out = out.trim_end_matches('/').to_string();
+    layout.file(
+        "services.d/talker/run",
+        &format!("#!/bin/sh\necho $$ >> {out}/talker.pids\nwhile :; do echo \"line $$\"; sleep 0.05; done\n"),
+        0o755,
+    )?;
+    layout.file(
+        "services.d/talker/log/run",
+        &format!("#!/bin/sh\necho $$ >> {out}/logger.pids\nexec cat >> {out}/talker.log\n"),
+        0o755,
+    )?;
+    let phoenix = layout.start(&[])?;
+    phoenix.wait_for_lines("talker.pids", 1)?;
+    phoenix.wait_for_lines("talker.log", 1)?;
+    phoenix.eventually("phoenixctl answers", || {
+        phoenixctl(&phoenix, &["status"]).is_ok_and(|o| o.code == 0)
+    })?;
+    let since = Instant::now();
+    phoenixctl(&phoenix, &["reexec"])?.ok()?;
+    wait_resumed(&phoenix, 1, since)?;
+    // The talker restarts after the re-exec: its new output reaches the same logger.
+    phoenixctl(&phoenix, &["restart", "talker"])?.ok()?;
+    let pids = phoenix.wait_for_lines("talker.pids", 2)?;
+    let new_pid = pids.last().cloned().ok_or("no pid")?;
+    phoenix.eventually("the restarted talker's lines reach the logger", || {
+        phoenix
+            .read("talker.log")
+            .contains(&format!("line {new_pid}"))
+    })?;
+    assert_eq!(
+        phoenix.lines("logger.pids").len(),
+        1,
+        "{}",
+        phoenix.context()
+    );
+    assert!(
+        phoenix.stderr().contains("resumed after a re-exec"),
+        "{}",
+        phoenix.context()
+    );
+    Ok(())
+}
