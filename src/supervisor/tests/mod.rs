@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
+mod handoff;
 mod invariants;
 mod recovery;
 mod requests;
