@@ -89,6 +89,9 @@ pub struct Host {
     /// The `[groups.NAME]` of `phoenix.toml`, which a reload checks units against.
     pub supervision_groups: std::collections::BTreeSet<String>,
     pub state_file: Option<crate::state_file::StateStore>,
+    /// The state directory's lock, held for Phoenix's life (none: no state directory, or
+    /// another Phoenix owns it).
+    pub state_lock: Option<crate::sys::lock_file::StateLock>,
     /// Where to listen, best first: the first that binds is used, and its directory is the
     /// runtime directory, where notify sockets go too (`notify/NAME.sock`).
     pub control_sockets: Vec<std::path::PathBuf>,

@@ -1,7 +1,8 @@
 //! The one JSON-lines file type behind every history Phoenix keeps in its state directory
 //! (events, incidents): one record per line, appended, rotated by size into `NAME.1`,
 //! `NAME.2`, … so that the history survives a Phoenix restart without filling the disk, and
-//! read back oldest first with torn lines skipped. It must never fail its caller: a full
+//! read back oldest first with torn lines skipped; a file damaged beyond a torn line is
+//! moved aside at start ([`JsonLines::move_aside_corrupt`]). It must never fail its caller: a full
 //! disk or an unwritable directory costs the record and one warning, and supervision goes
 //! on. What a record means is its owner's business (`control::event_log`, `incident_log`).
 
@@ -13,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::corrupt_file::MovedAside;
 
 pub struct JsonLines<T> {
     path: PathBuf,
@@ -42,6 +45,17 @@ impl<T: Serialize + DeserializeOwned> JsonLines<T> {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The live file and each rotated one it may have, newest first.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        (0..self.keep).map(|index| self.numbered(index)).collect()
+    }
+
+    /// Moves aside every one of its files that is corrupt (not merely torn), before the
+    /// first read or append; see [`crate::corrupt_file`].
+    pub fn move_aside_corrupt(&self, now: std::time::SystemTime) -> Vec<MovedAside> {
+        crate::corrupt_file::move_aside_corrupt_lines::<T>(&self.paths(), now)
     }
 
     /// Whether the last append failed (and was reported).

@@ -11,7 +11,11 @@
 //! What outlives a run is the shell's to write, in the state directory: restart records
 //! ([`state_file`]), the event and incident histories (one [`json_lines`] file type, used by
 //! [`control::event_log`] and [`incident_log`]) and last-known-good snapshots
-//! ([`known_good`]), each degrading to memory with one warning when the disk fails.
+//! ([`known_good`]), each degrading to memory with one warning when the disk fails. The
+//! directory belongs to one Phoenix at a time ([`state_dir`]); a file found corrupt at
+//! start is moved aside ([`corrupt_file`]); a record applies only to the unit definition
+//! and services directory it was kept for ([`service::record`]); the last valid
+//! `phoenix.toml` is kept there too, for a start whose file is broken ([`config_file`]).
 //!
 //! Dependencies point inward: `main → run → event_loop → {init, sys} → core → unit`.
 //! `unit`, `core`, `init` and `cli` import neither `nix`, `libc`, `mio` nor
@@ -20,8 +24,10 @@
 pub mod atomic_file;
 pub mod cli;
 pub mod clocks;
+pub mod config_file;
 pub mod control;
 pub mod core;
+pub mod corrupt_file;
 pub mod envfile;
 pub mod event_loop;
 pub mod exit_status;

@@ -35,7 +35,7 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
     ),
     (
         "1",
-        "usage error, or nothing to run (no command and no units); nothing was started",
+        "usage error, nothing to run (no command and no units), or a services directory that does not exist or cannot be read; nothing was started",
     ),
     ("0 / 1", "`--check`: valid / invalid"),
 ];

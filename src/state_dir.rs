@@ -3,11 +3,15 @@
 //! `$XDG_STATE_HOME/phoenix` or `$HOME/.local/state/phoenix` for anyone else. A directory that cannot be written (a
 //! read-only root filesystem, a home that does not exist) is found out once, at start-up,
 //! and replaced by `state/` in a runtime directory (which does not survive a reboot), or
-//! failing that by memory alone — each said in one warning, never once per event.
+//! failing that by memory alone — each said in one warning, never once per event. The
+//! directory chosen is then claimed: one Phoenix per directory (`lock`, see
+//! [`crate::sys::lock_file`]); a second one runs without persistence.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+use crate::sys::lock_file::{self, Locking, StateLock};
 
 /// The state directory when `state-dir` is not set.
 pub fn default_state_dir() -> Option<PathBuf> {
@@ -51,6 +55,37 @@ pub fn choose(preferred: Option<PathBuf>, runtime_dirs: &[PathBuf]) -> Option<Pa
     None
 }
 
+/// `dir` (the one [`choose`] picked) for this Phoenix alone: its lock taken and held by the
+/// returned [`StateLock`]. Another Phoenix holding it leaves this one without persistence
+/// (`None`, said in one warning), so that the two never write each other's files. A lock
+/// that cannot be taken for another reason (a filesystem without `flock`) is a warning,
+/// and the directory is used unlocked.
+pub fn claim(dir: Option<PathBuf>) -> (Option<PathBuf>, Option<StateLock>) {
+    let Some(dir) = dir else {
+        return (None, None);
+    };
+    match lock_file::lock(&dir) {
+        Ok(Locking::Held(lock)) => (Some(dir), Some(lock)),
+        Ok(Locking::Busy { holder }) => {
+            let holder =
+                holder.map_or_else(|| "pid unknown".to_string(), |pid| format!("pid {pid}"));
+            log::warn!(
+                "{} is in use by another Phoenix ({holder}); running without persistence",
+                dir.display()
+            );
+            (None, None)
+        }
+        Err(error) => {
+            log::warn!(
+                "unable to lock {}: {}; using it unlocked",
+                dir.join(lock_file::FILE_NAME).display(),
+                crate::sys::io_error_text(&error)
+            );
+            (Some(dir), None)
+        }
+    }
+}
+
 /// Creates `dir` if needed and writes, syncs and removes a file in it.
 fn probe(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir)?;
@@ -83,6 +118,19 @@ mod tests {
             0,
             "the probe is gone"
         );
+    }
+
+    #[test]
+    fn a_claimed_directory_is_not_handed_to_a_second_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().to_path_buf();
+        let (first, lock) = claim(Some(state.clone()));
+        assert_eq!(first, Some(state.clone()));
+        assert!(lock.is_some());
+        assert_eq!(claim(Some(state.clone())).0, None, "in use");
+        drop(lock);
+        assert_eq!(claim(Some(state.clone())).0, Some(state));
+        assert_eq!(claim(None).0, None);
     }
 
     #[test]

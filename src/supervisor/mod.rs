@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::core::{Action, Core, Event, Pid, SpawnError, Target, TimerId};
 use crate::exit_status::{ExitStatus, remap_exit_code};
-use crate::service::record::ServiceRecord;
+use crate::service::record::{Records, ServiceRecord};
 use crate::service::{
     Circuit, Service, SpawnKind, State, TimerKind, decode_check_token, decode_probe_id,
     decode_spawn_token,
@@ -49,7 +49,8 @@ pub struct Supervisor {
     invalid: BTreeMap<String, UnitError>,
     /// Service indices in dependency order.
     order: Vec<usize>,
-    restored: Vec<ServiceRecord>,
+    /// What an earlier run saved, applied at start to the units it still matches.
+    records: Records,
     shutting_down: bool,
     exit_code: u8,
     leftovers: Leftovers,
@@ -67,13 +68,13 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// `command` is the main service given on the command line, if any; `restored` are
-    /// records saved by an earlier run.
+    /// `command` is the main service given on the command line, if any; `records` are
+    /// those an earlier run saved, applied at start.
     pub fn new(
         config: SupervisorConfig,
         report: LoadReport,
         command: Option<Unit>,
-        restored: Vec<ServiceRecord>,
+        records: Records,
     ) -> Supervisor {
         let leftovers = Leftovers::new(config.settings.grace);
         let mut supervisor = Supervisor {
@@ -83,7 +84,7 @@ impl Supervisor {
             pids: HashMap::new(),
             invalid: BTreeMap::new(),
             order: Vec::new(),
-            restored,
+            records,
             shutting_down: false,
             exit_code: 0,
             leftovers,
@@ -111,12 +112,6 @@ impl Supervisor {
         self.by_name.insert(unit.name.clone(), index);
         let mut service = Service::new(index, unit);
         service.incident_ids = self.incident_ids.clone();
-        if let Some(record) = self.restored.iter().find(|r| r.name == service.unit.name) {
-            record.restore(&mut service);
-            if record.failed {
-                service.state = State::Failed;
-            }
-        }
         self.services.push(service);
         index
     }
@@ -163,15 +158,29 @@ impl Supervisor {
         self.services.iter().find(|s| s.unit.main && !s.removed)
     }
 
+    /// Applies what the last run saved, each record to the unit it was kept for; what was
+    /// not applied now never is (a unit added by a reload starts fresh).
+    fn restore_records(&mut self, now: Instant) {
+        for service in &mut self.services {
+            self.records.restore(service, now);
+        }
+        self.records.saved.clear();
+    }
+
     /// Reopens circuits that were open when Phoenix last stopped.
     fn resume_circuits(&mut self, now: Instant) -> Vec<Action> {
         let mut actions = Vec::new();
         for service in &mut self.services {
             if let Circuit::Open { until, .. } = service.budget.circuit {
                 let deadline = until.max(now);
+                // Whole seconds, rounded up: "in 4m59s", not "in 298610ms".
                 let when = match deadline - now {
                     left if left.is_zero() => "now".to_string(),
-                    left => format!("in {}", crate::unit::format_duration(left)),
+                    left => {
+                        let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+                        let left = Duration::from_secs(seconds);
+                        format!("in {}", crate::unit::format_duration(left))
+                    }
                 };
                 log::info!(
                     "{}: circuit still open from the last run, trial start {when}",
@@ -361,7 +370,7 @@ impl Supervisor {
             .services
             .iter()
             .filter(|s| !s.removed)
-            .map(ServiceRecord::of)
+            .map(|s| ServiceRecord::of(s, &self.records.services_dir))
             .collect();
         vec![Action::SaveState(records)]
     }
@@ -372,11 +381,13 @@ impl Core for Supervisor {
         for (name, error) in &self.invalid {
             log::error!("{name}: not started, invalid unit: {error}");
         }
+        // A re-exec carries everything over; saved records are for a cold start.
         if let Some(handoff) = self.resume.take() {
             let mut actions = self.resume(handoff, now);
             actions.extend(self.settle(now));
             return actions;
         }
+        self.restore_records(now);
         let mut actions = self.resume_circuits(now);
         actions.extend(self.settle(now));
         actions

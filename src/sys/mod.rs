@@ -1,5 +1,6 @@
 //! The only place Phoenix talks to the kernel: signals, fork/exec, credentials, reaping,
-//! kill, prctl, the notify socket, heartbeat files and stale files. Everything above this
+//! kill, prctl, the notify socket, heartbeat files, stale files and the state directory's
+//! lock. Everything above this
 //! boundary works on Phoenix's own types (`Signal`, `ExitStatus`, `ProcessSpec`) and never
 //! sees an errno it did not ask for.
 
@@ -7,6 +8,7 @@ pub mod credentials;
 pub mod degraded;
 pub mod environment;
 pub mod heartbeat;
+pub mod lock_file;
 pub mod notify_socket;
 pub mod pipes;
 pub mod process;

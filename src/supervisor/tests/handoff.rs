@@ -18,7 +18,7 @@ fn a_resumed_supervisor_starts_nothing_and_still_restarts_what_dies() {
     let handoff = shell.supervisor.hand_off(shell.now);
     let json = serde_json::to_string(&handoff).unwrap();
 
-    let mut resumed = Supervisor::new(config(), units(&texts), None, Vec::new());
+    let mut resumed = Supervisor::new(config(), units(&texts), None, Default::default());
     resumed.resume_from(serde_json::from_str(&json).unwrap());
     let actions = resumed.start(shell.now);
     assert!(

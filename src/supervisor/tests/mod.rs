@@ -73,7 +73,7 @@ impl Shell {
 
     fn boot_with(report: LoadReport, command: Option<Unit>) -> Shell {
         let mut shell = Shell {
-            supervisor: Supervisor::new(config(), report, command, Vec::new()),
+            supervisor: Supervisor::new(config(), report, command, Default::default()),
             now: crate::testing::now(),
             next_pid: 100,
             live: BTreeMap::new(),

@@ -61,7 +61,7 @@ fn group_shell(strategy: Strategy, max_failures: u32) -> Shell {
         },
     );
     let mut shell = Shell::boot(&texts);
-    shell.supervisor = Supervisor::new(config, units(&texts), None, Vec::new());
+    shell.supervisor = Supervisor::new(config, units(&texts), None, Default::default());
     shell.live.clear();
     let actions = shell.supervisor.start(shell.now);
     shell.perform(actions);

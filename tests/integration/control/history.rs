@@ -24,8 +24,10 @@ fn crashable(name: &str) -> String {
 const BROKEN: &str = "command = \"exit 1\"\n[restart]\ndelay = \"100ms\"\nmax-failures = 2\n\
                       cooldown = \"1h\"\nmax-cooldown = \"1h\"\n";
 
-fn layout_with_units(state: &Path) -> TestResult<ServicesDir> {
-    let layout = ServicesDir::with_state_dir(state)?;
+/// `web` and `broken` in `base/services.d`, state in `base/state`: every run on the same
+/// `base` is the same Phoenix restarted, whose records apply.
+fn layout_with_units(base: &Path) -> TestResult<ServicesDir> {
+    let layout = ServicesDir::with_dirs(&base.join("state"), &base.join("services.d"))?;
     layout.unit("web", &crashable("web"))?;
     layout.unit("broken", BROKEN)?;
     Ok(layout)
@@ -61,7 +63,7 @@ fn events_survive_a_restart_of_phoenix() -> TestResult {
     first.wait_for_lines("web.pids", 2)?;
     wait_for_state(&first, "web", "running")?;
     shut_down(&mut first)?;
-    let recorded = fs::read_to_string(state.path().join("events.jsonl"))?;
+    let recorded = fs::read_to_string(state.path().join("state/events.jsonl"))?;
     let recorded: Vec<Value> = recorded
         .lines()
         .map(serde_json::from_str)
@@ -75,7 +77,7 @@ fn events_survive_a_restart_of_phoenix() -> TestResult {
 
     let second = start(layout_with_units(state.path())?)?;
     wait_for_state(&second, "web", "running")?;
-    let file = fs::read_to_string(state.path().join("events.jsonl"))?;
+    let file = fs::read_to_string(state.path().join("state/events.jsonl"))?;
     let in_file: Vec<Value> = file
         .lines()
         .map(serde_json::from_str)

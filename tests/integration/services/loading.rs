@@ -1,12 +1,13 @@
 //! Unit loading (DESIGN.md §3, §4): an invalid unit is reported with its file, line and
 //! column while every valid unit runs; `--check` prints every problem as
-//! `path:line:col: message` and exits 1, or exits 0 when all is valid.
+//! `path:line:col: message` and exits 1, or exits 0 when all is valid. A services directory
+//! that does not exist or cannot be read is a usage error (exit 1), `--check` included.
 
 use std::fs;
 use std::path::Path;
 
 use super::setup::ServicesDir;
-use crate::harness::{DEADLINE, Plain, TestResult, scratch};
+use crate::harness::{DEADLINE, Pid1, Plain, TestResult, scratch};
 
 #[test]
 fn invalid_unit_is_reported_while_valid_ones_run() -> TestResult {
@@ -113,4 +114,54 @@ fn a_unit_naming_an_unknown_supervision_group_is_reported_at_the_name() -> TestR
         phoenix.context()
     );
     Ok(())
+}
+
+/// `phoenix ARGS` as PID 1 of a container-like namespace (`/proc` mounted: not a machine's
+/// init, for which an exit would panic the kernel).
+#[track_caller]
+fn assert_services_dir_is_a_usage_error(services: &str, message: &str) -> TestResult {
+    let line = format!("phoenix: services directory {services}: {message}");
+    let mut phoenix = Pid1::start(["--services", services, "--", "touch", "ran"])?;
+    assert_eq!(phoenix.wait_exit(DEADLINE)?, 1, "{}", phoenix.context());
+    assert_eq!(
+        phoenix.stderr(),
+        format!("{line}\n"),
+        "{}",
+        phoenix.context()
+    );
+    assert!(
+        !phoenix.exists("ran"),
+        "the command ran{}",
+        phoenix.context()
+    );
+
+    let mut check = Plain::start(["--check", "--services", services])?;
+    assert_eq!(check.wait_exit(DEADLINE)?, 1, "{}", check.context());
+    assert!(
+        check
+            .stderr()
+            .lines()
+            .any(|l| l == &line["phoenix: ".len()..]),
+        "{}",
+        check.context()
+    );
+    Ok(())
+}
+
+#[test]
+fn issue_11_a_services_directory_that_does_not_exist_is_a_usage_error() -> TestResult {
+    let dir = scratch()?;
+    let missing = dir.path().join("nonexistent");
+    assert_services_dir_is_a_usage_error(
+        missing.to_str().ok_or("path")?,
+        "No such file or directory",
+    )
+}
+
+#[test]
+fn issue_11_a_services_directory_that_is_a_file_is_a_usage_error() -> TestResult {
+    let dir = scratch()?;
+    let file = dir.path().join("units.toml");
+    fs::write(&file, "command = \"true\"\n")?;
+    assert_services_dir_is_a_usage_error(file.to_str().ok_or("path")?, "Not a directory")
 }

@@ -3,12 +3,15 @@
 mod credentials;
 mod dependencies;
 mod fallbacks;
+mod last_good;
 mod leftovers;
 mod loading;
 mod main_service;
+mod persistence;
 mod reload;
 mod restart;
 mod s6_dir;
 pub mod setup;
 mod shutdown;
 mod signals;
+mod state_files;

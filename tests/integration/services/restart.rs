@@ -132,7 +132,8 @@ cooldown = "1h"
 "#;
     let marker = r#"command = "touch other.started; exec sleep 1000""#;
 
-    let first = ServicesDir::with_state_dir(state.path())?;
+    let units = scratch()?;
+    let first = ServicesDir::with_dirs(state.path(), units.path())?;
     first.unit("flaky", flaky)?;
     let mut phoenix = first.start(&[])?;
     phoenix.wait_for_log("flaky: running → cooldown")?;
@@ -150,7 +151,7 @@ cooldown = "1h"
     );
     drop(phoenix);
 
-    let second = ServicesDir::with_state_dir(state.path())?;
+    let second = ServicesDir::with_dirs(state.path(), units.path())?;
     second.unit("flaky", flaky)?;
     second.unit("other", marker)?;
     let mut phoenix = second.start(&[])?;

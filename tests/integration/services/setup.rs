@@ -1,4 +1,5 @@
-//! A scratch directory laid out for services mode: units in `services.d/`, and a
+//! A scratch directory laid out for services mode: units in `services.d/` (or in a
+//! directory shared by several runs), and a
 //! `phoenix.toml` whose `state-dir` and `runtime-dir` are inside the test's own
 //! directories, so no test ever touches `/var/lib/phoenix` or `/run/phoenix`. Services run with the scratch directory as their working
 //! directory, so the files they write are the test's files.
@@ -14,6 +15,7 @@ use crate::harness::{Phoenix, Pid1, TestResult, scratch};
 pub struct ServicesDir {
     dir: TempDir,
     state_dir: PathBuf,
+    services: PathBuf,
 }
 
 impl ServicesDir {
@@ -21,18 +23,32 @@ impl ServicesDir {
     pub fn new() -> TestResult<ServicesDir> {
         let dir = scratch()?;
         let state_dir = dir.path().join("state");
-        ServicesDir::with(dir, state_dir)
+        let services = dir.path().join("services.d");
+        ServicesDir::with(dir, state_dir, services)
     }
 
     /// A fresh layout keeping its state in `state_dir`, which outlives it (a second run of
     /// Phoenix finds what the first one saved).
     pub fn with_state_dir(state_dir: &Path) -> TestResult<ServicesDir> {
-        ServicesDir::with(scratch()?, state_dir.to_path_buf())
+        let dir = scratch()?;
+        let services = dir.path().join("services.d");
+        ServicesDir::with(dir, state_dir.to_path_buf(), services)
     }
 
-    fn with(dir: TempDir, state_dir: PathBuf) -> TestResult<ServicesDir> {
-        fs::create_dir_all(dir.path().join("services.d"))?;
-        let layout = ServicesDir { dir, state_dir };
+    /// A fresh layout whose units are in `services` and whose state is in `state_dir`,
+    /// both outliving it: a second run on the same two is the same Phoenix restarted,
+    /// whose saved records apply to the units they were kept for.
+    pub fn with_dirs(state_dir: &Path, services: &Path) -> TestResult<ServicesDir> {
+        ServicesDir::with(scratch()?, state_dir.to_path_buf(), services.to_path_buf())
+    }
+
+    fn with(dir: TempDir, state_dir: PathBuf, services: PathBuf) -> TestResult<ServicesDir> {
+        fs::create_dir_all(&services)?;
+        let layout = ServicesDir {
+            dir,
+            state_dir,
+            services,
+        };
         layout.settings("")?;
         Ok(layout)
     }
@@ -43,7 +59,7 @@ impl ServicesDir {
 
     /// The services directory, absolute.
     pub fn services(&self) -> PathBuf {
-        self.path("services.d")
+        self.services.clone()
     }
 
     /// Writes `phoenix.toml`: the state directory, a runtime directory (control socket) of
