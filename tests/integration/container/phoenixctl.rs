@@ -72,6 +72,10 @@ fn restart_wait_starts_the_service_again() -> TestResult {
     wait_until_running(&container, &["web", "worker"])?;
     let before = pids(&container, "web");
     container.phoenixctl(&["restart", "web", "--wait"])?.ok()?;
+    // Running means exec'd: the new shell may not have written its pid yet.
+    crate::wait::eventually("the restarted web wrote its pid", || {
+        pids(&container, "web").len() > before.len()
+    })?;
     let after = pids(&container, "web");
     assert_eq!(
         after.len(),
