@@ -181,7 +181,13 @@ fn a_reexec_with_many_services_keeps_every_pid() -> TestResult {
 
 #[test]
 fn a_second_panic_within_a_minute_hands_over_to_phoenix_rescue() -> TestResult {
-    let mut phoenix = layout()?.start_with_env(&[PANIC_ON], &[])?;
+    let layout = layout()?;
+    // Leaves an orphan (a subshell whose parent exits) each time `orphan.go` appears.
+    layout.unit(
+        "orphaner",
+        "command = \"while :; do if [ -e orphan.go ]; then rm orphan.go; sh -c '(sleep 0.3; touch orphan.done) &'; fi; sleep 0.05; done\"",
+    )?;
+    let mut phoenix = layout.start_with_env(&[PANIC_ON], &[])?;
     phoenix.wait_for_lines("web.pids", 1)?;
     let since = Instant::now();
     phoenix.signal(Signal::SIGWINCH)?;
@@ -199,12 +205,22 @@ fn a_second_panic_within_a_minute_hands_over_to_phoenix_rescue() -> TestResult {
         phoenix.context()
     );
     // The rescue path keeps web (adopted, not started again) and still restarts it.
-    let alive = std::path::Path::new("/proc").join(&web_pid).exists();
-    assert!(
-        alive || phoenix.lines("web.pids").len() >= 2,
-        "{}",
-        phoenix.context()
-    );
+    phoenix.eventually("phoenix-rescue adopted web", || {
+        phoenix
+            .stderr()
+            .lines()
+            .any(|line| line.starts_with("[phoenix-rescue]") && line.contains(&web_pid))
+    })?;
+    assert_eq!(phoenix.lines("web.pids").len(), 1, "{}", phoenix.context());
+    phoenix.touch("web.crash")?;
+    phoenix.wait_for_lines("web.pids", 2)?;
+    // An orphan left under the rescue path is reaped.
+    phoenix.touch("orphan.go")?;
+    phoenix.wait_for_file("orphan.done")?;
+    let pid1 = phoenix.pid()?;
+    phoenix.eventually("the orphan was reaped, no zombie left", || {
+        crate::procfs::zombie_children(pid1).is_empty()
+    })?;
     phoenix.signal(Signal::SIGTERM)?;
     let code = phoenix.wait_exit(DEADLINE)?;
     assert_eq!(code, 0, "{}", phoenix.context());
