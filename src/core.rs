@@ -126,6 +126,13 @@ pub enum Event {
         client: ClientId,
         request: Request,
     },
+    /// A well-formed `GET` on the HTTP endpoint (`[http] listen`), its path without the
+    /// query; the shell answers malformed requests, other methods and oversized ones
+    /// itself.
+    HttpRequest {
+        client: ClientId,
+        path: String,
+    },
 }
 
 /// Who a signal goes to.
@@ -224,6 +231,18 @@ pub enum Action {
     /// Re-execute Phoenix now, handing the core's state over (`phoenixctl reexec`).
     Reexec {
         reason: String,
+    },
+    /// Answer an HTTP client (`Event::HttpRequest`).
+    HttpReply {
+        client: ClientId,
+        status: u16,
+        content_type: String,
+        body: String,
+    },
+    /// Tell the service manager above Phoenix (its own `NOTIFY_SOCKET`, when it has one):
+    /// `READY=1`, `STATUS=…`, `STOPPING=1`. `WATCHDOG=1` is the shell's own.
+    NotifyManager {
+        message: String,
     },
 }
 

@@ -458,6 +458,8 @@ impl EventLoop {
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
             Action::Reexec { reason } => self.reexec = Some(reason),
+            // Performed by the HTTP endpoint and the sd_notify-upward work.
+            Action::HttpReply { .. } | Action::NotifyManager { .. } => {}
             Action::AdoptProgram {
                 token,
                 name,

@@ -7,6 +7,7 @@ mod control;
 mod dependencies;
 mod groups;
 mod handoff;
+mod http;
 mod reload;
 mod stopping;
 #[cfg(test)]
@@ -434,6 +435,7 @@ impl Core for Supervisor {
             Event::ProbeFinished { probe, outcome } => self
                 .service_mut(decode_probe_id(probe))
                 .map_or_else(Vec::new, |s| s.on_probe_finished(outcome, now)),
+            Event::HttpRequest { client, path } => self.on_http(client, &path, now),
             Event::HeartbeatChecked { probe, age } => self
                 .service_mut(decode_probe_id(probe))
                 .map_or_else(Vec::new, |s| s.on_heartbeat(age, now)),

@@ -176,6 +176,8 @@ impl Shell {
                 | Action::SaveState(_)
                 | Action::Record(_)
                 | Action::AdoptProgram { .. }
+                | Action::HttpReply { .. }
+                | Action::NotifyManager { .. }
                 | Action::Reexec { .. }
                 | Action::CheckHeartbeat { .. } => {}
             }
