@@ -61,6 +61,10 @@ pub mod unit;
 #[path = "tests/architecture.rs"]
 mod architecture_tests;
 
+#[cfg(test)]
+#[path = "tests/notify_sender.rs"]
+pub(crate) mod notify_sender;
+
 /// A clock for tests of the pure core, which may not read one itself.
 #[cfg(test)]
 pub(crate) mod testing {

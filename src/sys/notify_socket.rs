@@ -328,6 +328,4 @@ fn bind_datagram(path: &Path) -> io::Result<OwnedFd> {
 }
 
 #[cfg(test)]
-pub(crate) mod test_sender;
-#[cfg(test)]
 mod tests;

@@ -10,8 +10,8 @@ use mio::{Events, Poll};
 
 use super::*;
 use crate::notify::NotifyMessage;
+use crate::notify_sender::GroupSender;
 use crate::process_spec::{Placement, ProcessSpec};
-use crate::sys::notify_socket::test_sender::GroupSender;
 
 const FIRST_TOKEN: usize = 10;
 
