@@ -14,7 +14,8 @@
 //! Rhythm of one wake-up: serve every descriptor that became ready (control clients,
 //! probes, notify sockets, readiness pipes, each by its token's owner), read every queued
 //! signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due timers, expire
-//! overdue probes; the poll timeout is the earliest timer or probe deadline, or none. The
+//! overdue probes, ping the service manager's watchdog when due (`manager.rs`); the poll
+//! timeout is the earliest timer, probe or watchdog deadline, or none. The
 //! core relies on that order — control requests, notifications, signals and exits ahead
 //! of the drain's `Drained`, timers after it — and on answers to its actions (spawns,
 //! group checks, heartbeats) being queued behind whatever already waits. Notify sockets
@@ -26,6 +27,7 @@
 //! pipes from 196608, each range 4096 (probes) or 65536 wide. A source that used up its
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
+mod manager;
 mod notify_sockets;
 mod probing;
 mod readiness;
@@ -100,6 +102,9 @@ pub struct Host {
     pub incidents: crate::incident_log::IncidentLog,
     /// Last-known-good snapshots, in `<state-dir>/known-good/` or in memory only.
     pub known_good: crate::known_good::KnownGood,
+    /// The service manager Phoenix runs under (its own `NOTIFY_SOCKET`) and the watchdog
+    /// interval it asked for (half of `WATCHDOG_USEC`).
+    pub service_manager: Option<(crate::sys::service_manager::ManagerSocket, Option<Duration>)>,
 }
 
 pub struct EventLoop {
@@ -120,6 +125,8 @@ pub struct EventLoop {
     exit_code: Option<u8>,
     /// `phoenixctl reexec` asked for a re-exec, for this reason.
     reexec: Option<String>,
+    /// The service manager above Phoenix, when it runs under one.
+    manager: Option<manager::Manager>,
 }
 
 /// Listens on the first of `paths` that works; one warning for every one that did not.
@@ -171,7 +178,7 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl EventLoop {
-    pub fn new(signals: SignalSource, host: Host) -> std::io::Result<EventLoop> {
+    pub fn new(signals: SignalSource, mut host: Host) -> std::io::Result<EventLoop> {
         let poll = Poll::new()?;
         let fd = signals.raw_fd();
         poll.registry()
@@ -182,6 +189,10 @@ impl EventLoop {
             .as_ref()
             .and_then(|server| server.path().parent())
             .map(|runtime| runtime.join(NOTIFY_DIRECTORY));
+        let manager = host
+            .service_manager
+            .take()
+            .map(|(socket, watchdog)| manager::Manager::new(socket, watchdog, Instant::now()));
         Ok(EventLoop {
             poll,
             host,
@@ -197,6 +208,7 @@ impl EventLoop {
             queue: VecDeque::new(),
             exit_code: None,
             reexec: None,
+            manager,
         })
     }
 
@@ -256,15 +268,23 @@ impl EventLoop {
         if !self.ready.is_empty() {
             return Some(Duration::ZERO);
         }
-        [self.timers.next_deadline(), self.probes.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+        let watchdog = self
+            .manager
+            .as_ref()
+            .and_then(manager::Manager::next_deadline);
+        [
+            self.timers.next_deadline(),
+            self.probes.next_deadline(),
+            watchdog,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|deadline| deadline.saturating_duration_since(Instant::now()))
     }
 
     /// One wake-up's inputs, in order: ready descriptors, queued signals, every reaped
-    /// child, due timers, overdue probes.
+    /// child, due timers, overdue probes, then the watchdog ping when due.
     fn collect(&mut self, signals_ready: bool, now: Instant) {
         self.serve_ready(now);
         let mut received = Vec::new();
@@ -288,6 +308,9 @@ impl EventLoop {
         }
         self.probes
             .expire(now, self.poll.registry(), &mut self.queue);
+        if let Some(manager) = &mut self.manager {
+            manager.ping_if_due(now);
+        }
     }
 
     /// Every token that is ready, by its owner, in token order (control clients first).
@@ -458,8 +481,13 @@ impl EventLoop {
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
             Action::Reexec { reason } => self.reexec = Some(reason),
-            // Performed by the HTTP endpoint and the sd_notify-upward work.
-            Action::HttpReply { .. } | Action::NotifyManager { .. } => {}
+            Action::NotifyManager { message } => {
+                if let Some(manager) = &mut self.manager {
+                    manager.notify(&message);
+                }
+            }
+            // Performed by the HTTP endpoint.
+            Action::HttpReply { .. } => {}
             Action::AdoptProgram {
                 token,
                 name,

@@ -9,6 +9,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::check::{check_reasons, wanted_count};
 use super::ctl_cli::Invocation;
 use super::protocol::{
     IncidentRecord, Reply, Request, ServiceStatus, format_reply, format_request, parse_reply,
@@ -210,6 +211,9 @@ impl Connection {
 
 /// Carries out one invocation against the socket at `socket`, writing its output to `out`.
 pub fn run(invocation: &Invocation, socket: &Path, out: &mut dyn Write) -> Result<(), ClientError> {
+    if invocation.check {
+        return check(socket, out);
+    }
     match (&invocation.request, invocation.wait) {
         (Request::Status { name }, _) => show_status(socket, name.as_deref(), invocation.json, out),
         (Request::Events { follow }, _) => print_events(socket, *follow, out),
@@ -239,6 +243,22 @@ fn show_status(
         (Some(name), false) => render_service(&find_service(services, name)?),
     };
     write_out(out, &text)
+}
+
+/// `check`: one line for each wanted service that is not ready or is unhealthy, and exit
+/// 1; or a line saying all is well.
+fn check(socket: &Path, out: &mut dyn Write) -> Result<(), ClientError> {
+    let services = query_status(&mut Connection::open(socket)?, None)?;
+    let reasons = check_reasons(&services);
+    let wanted = wanted_count(&services);
+    if reasons.is_empty() {
+        return write_out(out, &format!("ok: {wanted} wanted service(s) ready\n"));
+    }
+    write_out(out, &format!("{}\n", reasons.join("\n")))?;
+    Err(ClientError::Failed(format!(
+        "not ready: {} of {wanted} wanted service(s)",
+        reasons.len()
+    )))
 }
 
 /// Every incident as a table, or one service's each in full; with `json`, the records as

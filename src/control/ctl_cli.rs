@@ -22,6 +22,8 @@ pub struct Invocation {
     pub request: Request,
     /// `--wait [--timeout DURATION]` (start, stop, restart): how long to wait.
     pub wait: Option<Duration>,
+    /// `check`: the `status` of every service, judged by `check::check_reasons`.
+    pub check: bool,
 }
 
 /// What the command line asks `phoenixctl` to do.
@@ -60,6 +62,8 @@ Commands:
   incidents [NAME]     the recorded incidents as a table, newest last; with NAME, one service's
                        incidents with every recovery step tried
   heal NAME            climb a service's recovery ladder to its next step now
+  check                exit 0 when every wanted service is ready and none is unhealthy, else 1
+                       with the reasons (a Docker HEALTHCHECK)
 
 Options:
       --socket PATH       the control socket (default $PHOENIX_SOCKET, then /run/phoenix/control.sock
@@ -110,6 +114,10 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
         return Ok(Parsed::Help);
     }
     let request = parse_request(command, operands)?;
+    let check = command == "check";
+    if check && flags.json {
+        return Err(UsageError("--json does not apply to check".to_string()));
+    }
     check_flags(&request, &flags)?;
     let socket = flags.socket.or_else(|| {
         env("PHOENIX_SOCKET")
@@ -124,6 +132,7 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
         json: flags.json,
         request: with_follow(request, flags.follow),
         wait,
+        check,
     }))
 }
 
@@ -223,10 +232,11 @@ fn parse_request(command: &str, operands: &[String]) -> Result<Request, UsageErr
         "heal" => Request::Heal {
             name: name("heal NAME")?,
         },
+        "check" => nothing("check").map(|()| Request::Status { name: None })?,
         _ => {
             return Err(UsageError(format!(
                 "unknown command '{command}': expected status, start, stop, restart, reset, \
-                 signal, reload, shutdown, events, incidents or heal"
+                 signal, reload, shutdown, events, incidents, heal or check"
             )));
         }
     })
@@ -394,6 +404,7 @@ mod tests {
                 json: false,
                 request: Request::Status { name: None },
                 wait: None,
+                check: false,
             })
         );
     }
@@ -517,6 +528,7 @@ mod tests {
             "events [--follow]",
             "incidents [NAME]",
             "heal NAME",
+            "check",
             "--socket PATH",
             "--json",
             "--wait",
@@ -529,5 +541,15 @@ mod tests {
         }
         let default = crate::unit::format_duration(DEFAULT_WAIT_TIMEOUT);
         assert!(HELP.contains(&format!("(default {default})")));
+    }
+
+    #[test]
+    fn check_asks_for_every_status_and_takes_nothing_else() {
+        let invocation = run("check");
+        assert!(invocation.check);
+        assert_eq!(invocation.request, Request::Status { name: None });
+        assert!(!run("status").check);
+        assert_eq!(error("check web"), "too many arguments for 'check': check");
+        assert_eq!(error("--json check"), "--json does not apply to check");
     }
 }

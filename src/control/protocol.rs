@@ -106,6 +106,13 @@ pub struct ServiceStatus {
     /// The open incident, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<u64>,
+    /// Started at boot and kept up (enabled, pulled in, or started by request); absent
+    /// for an invalid unit, which cannot tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wanted: Option<bool>,
+    /// Up for its dependents: a daemon running (and ready), a oneshot finished well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

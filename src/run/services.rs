@@ -89,6 +89,9 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         event_log,
         incidents,
         known_good,
+        // Services mode only: in tini mode the command inherits NOTIFY_SOCKET and speaks
+        // for itself.
+        service_manager: crate::sys::service_manager::from_environment(),
     };
     (host, supervisor)
 }

@@ -220,6 +220,12 @@ impl Service {
         }
     }
 
+    /// Nothing more happens to it on its own for now: ready, failed, finished or cooling
+    /// down. The command-line main waits for this, and so does `READY=1` upward.
+    pub fn is_settled(&self) -> bool {
+        self.is_ready() || matches!(self.state, State::Failed | State::Exited | State::Cooldown)
+    }
+
     pub fn timer(&self, kind: TimerKind) -> TimerId {
         kind.id(self.index)
     }

@@ -261,6 +261,8 @@ fn service_status(service: &Service, now: Instant, with_deaths: bool) -> Service
         recovery: service.ladder.describe(&service.unit.recovery),
         mode: service.ladder.mode_name(),
         incident: service.incident.as_ref().map(|incident| incident.id),
+        wanted: Some(service.wanted),
+        ready: Some(service.is_ready()),
     }
 }
 
@@ -282,5 +284,7 @@ fn invalid_status(name: &str, error: &str) -> ServiceStatus {
         recovery: None,
         mode: None,
         incident: None,
+        wanted: None,
+        ready: Some(false),
     }
 }

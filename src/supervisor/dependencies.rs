@@ -67,7 +67,7 @@ impl Supervisor {
 
     /// Why the service at `index` cannot start yet, or `None` when it can. The second
     /// value says whether the wait is final (a dependency failed or is invalid).
-    fn blocker(&self, index: usize) -> Option<(String, bool)> {
+    pub(super) fn blocker(&self, index: usize) -> Option<(String, bool)> {
         let service = self.services.get(index)?;
         if service.foreground {
             return self.first_unsettled(index);
@@ -105,10 +105,7 @@ impl Supervisor {
         self.services
             .iter()
             .filter(|s| s.index != index && s.wanted && !s.removed)
-            .find(|s| {
-                !(s.is_ready()
-                    || matches!(s.state, State::Failed | State::Exited | State::Cooldown))
-            })
+            .find(|s| !s.is_settled())
             .map(|s| (format!("{}, which is {}", s.unit.name, s.state), false))
     }
 

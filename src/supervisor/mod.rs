@@ -12,6 +12,7 @@ mod reload;
 mod stopping;
 #[cfg(test)]
 mod tests;
+mod upward;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -66,6 +67,8 @@ pub struct Supervisor {
     groups: groups::Groups,
     /// Set when this image carries on from a re-exec: `start` resumes from it.
     resume: Option<SupervisorHandoff>,
+    /// What was told to the service manager above Phoenix.
+    upward: upward::Upward,
 }
 
 impl Supervisor {
@@ -93,6 +96,7 @@ impl Supervisor {
             incident_ids: crate::recovery::IncidentIds::starting_at(1),
             groups: groups::Groups::default(),
             resume: None,
+            upward: upward::Upward::default(),
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -386,11 +390,13 @@ impl Core for Supervisor {
         if let Some(handoff) = self.resume.take() {
             let mut actions = self.resume(handoff, now);
             actions.extend(self.settle(now));
+            actions.extend(self.notify_upward());
             return actions;
         }
         self.restore_records(now);
         let mut actions = self.resume_circuits(now);
         actions.extend(self.settle(now));
+        actions.extend(self.notify_upward());
         actions
     }
 
@@ -453,6 +459,7 @@ impl Core for Supervisor {
                     .map(Action::Record),
             );
         }
+        actions.extend(self.notify_upward());
         actions
     }
 }

@@ -15,6 +15,7 @@ pub mod process;
 pub mod reap;
 pub mod reexec;
 pub mod s6_supervise;
+pub mod service_manager;
 pub mod signals;
 pub mod socket_file;
 pub mod spawn;

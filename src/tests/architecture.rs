@@ -12,6 +12,7 @@ const PURE: &[&str] = &[
     "src/control/protocol.rs",
     "src/control/render.rs",
     "src/control/ctl_cli.rs",
+    "src/control/check.rs",
     "src/core.rs",
     "src/init.rs",
     "src/shutdown.rs",

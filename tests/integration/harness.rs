@@ -30,6 +30,10 @@ const SCRUBBED_ENV: &[&str] = &[
     "TINI_SUBREAPER",
     "TINI_KILL_PROCESS_GROUP",
     "TINI_VERBOSITY",
+    // A test runner under systemd must not have every Phoenix notify its manager.
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
 ];
 
 /// The binary under test: `$PHOENIX_TEST_BIN` (e.g. `/usr/bin/tini`, to check the harness

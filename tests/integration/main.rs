@@ -8,6 +8,7 @@
 #![allow(clippy::indexing_slicing)]
 
 mod container;
+mod contrib;
 mod control;
 mod harness;
 mod procfs;
@@ -15,5 +16,6 @@ mod recovery;
 mod rising;
 mod services;
 mod tini_mode;
+mod upward;
 mod wait;
 mod watch;

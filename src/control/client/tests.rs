@@ -92,6 +92,7 @@ fn invoke(server: &FakeServer, request: Request, json: bool) -> (Result<(), Clie
         json,
         request,
         wait: None,
+        check: false,
     };
     let mut out = Vec::new();
     let result = run(&invocation, &server.path, &mut out);
@@ -197,6 +198,7 @@ fn an_unreachable_socket_is_exit_3() {
         json: false,
         request: Request::Reload,
         wait: None,
+        check: false,
     };
     let error = run(&invocation, &path, &mut Vec::new()).unwrap_err();
     assert_eq!(error.exit_code(), 3);
@@ -321,4 +323,22 @@ fn heal_prints_the_message_or_fails_with_the_refusal() {
     assert_eq!(error.exit_code(), 1);
     assert_eq!(error.to_string(), "'db' has no [recovery] ladder to climb");
     assert_eq!(out, "");
+}
+
+#[test]
+fn check_prints_each_wanted_service_that_is_not_ready_and_fails() {
+    let server = server();
+    let invocation = Invocation {
+        socket: None,
+        json: false,
+        request: Request::Status { name: None },
+        wait: None,
+        check: true,
+    };
+    let mut out = Vec::new();
+    let result = run(&invocation, &server.path, &mut out);
+    let error = result.unwrap_err();
+    assert_eq!(error.exit_code(), 1);
+    assert_eq!(error.to_string(), "not ready: 1 of 2 wanted service(s)");
+    assert_eq!(String::from_utf8(out).unwrap(), "db: down\n");
 }

@@ -137,6 +137,8 @@ pub fn status_of(name: &str, state: &str) -> ServiceStatus {
         recovery: None,
         mode: None,
         incident: None,
+        wanted: None,
+        ready: None,
     }
 }
 

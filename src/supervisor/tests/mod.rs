@@ -15,6 +15,7 @@ mod invariants;
 mod recovery;
 mod requests;
 mod sweep;
+mod upward;
 use crate::unit::parse_unit;
 
 pub(super) struct Shell {
@@ -44,6 +45,8 @@ pub(super) struct Shell {
     pub(super) probes: std::collections::BTreeSet<u64>,
     /// A probe was started while another of the same service was in flight.
     pub(super) double_probe: bool,
+    /// What was told to the service manager above (`NotifyManager`), in order.
+    pub(super) upward: Vec<String>,
 }
 
 fn units(texts: &[(&str, &str)]) -> LoadReport {
@@ -93,6 +96,7 @@ impl Shell {
             restored_files: Vec::new(),
             incidents: Vec::new(),
             known_good: Vec::new(),
+            upward: Vec::new(),
         };
         let actions = shell.supervisor.start(shell.now);
         shell.perform(actions);
@@ -171,13 +175,13 @@ impl Shell {
                     });
                 }
                 Action::RecordIncident(incident) => self.incidents.push(*incident),
+                Action::NotifyManager { message } => self.upward.push(message),
                 Action::SaveKnownGood { unit, .. } => self.known_good.push(unit.name.clone()),
                 Action::LoadUnits
                 | Action::SaveState(_)
                 | Action::Record(_)
                 | Action::AdoptProgram { .. }
                 | Action::HttpReply { .. }
-                | Action::NotifyManager { .. }
                 | Action::Reexec { .. }
                 | Action::CheckHeartbeat { .. } => {}
             }
