@@ -30,6 +30,7 @@ mod notify_sockets;
 mod probing;
 mod readiness;
 mod recovery;
+pub mod scrape;
 mod spawning;
 
 use std::collections::VecDeque;
@@ -458,7 +459,8 @@ impl EventLoop {
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
             Action::Reexec { reason } => self.reexec = Some(reason),
-            // Performed by the HTTP endpoint and the sd_notify-upward work.
+            // Performed by the HTTP endpoint and the sd_notify-upward work; a `/metrics`
+            // reply gets `scrape::complete_reply` before it is written.
             Action::HttpReply { .. } | Action::NotifyManager { .. } => {}
             Action::AdoptProgram {
                 token,

@@ -4,6 +4,7 @@
 //! Pure, like the services it drives.
 
 mod control;
+pub mod counters;
 mod dependencies;
 mod groups;
 mod handoff;
@@ -66,6 +67,8 @@ pub struct Supervisor {
     groups: groups::Groups,
     /// Set when this image carries on from a re-exec: `start` resumes from it.
     resume: Option<SupervisorHandoff>,
+    /// What `/metrics` counts.
+    counters: counters::Counters,
 }
 
 impl Supervisor {
@@ -93,6 +96,7 @@ impl Supervisor {
             incident_ids: crate::recovery::IncidentIds::starting_at(1),
             groups: groups::Groups::default(),
             resume: None,
+            counters: counters::Counters::default(),
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -379,6 +383,7 @@ impl Supervisor {
 
 impl Core for Supervisor {
     fn start(&mut self, now: Instant) -> Vec<Action> {
+        self.counters.start(&self.services, now);
         for (name, error) in &self.invalid {
             log::error!("{name}: not started, invalid unit: {error}");
         }
@@ -405,6 +410,7 @@ impl Core for Supervisor {
         ) {
             self.last_drain = None;
         }
+        self.count_event(&event, now);
         let mut actions = match event {
             Event::Signal { signal, from_self } => self.on_signal(signal, from_self, now),
             Event::Spawned { token, pid } => self.on_spawn_result(token, Ok(pid), now),
@@ -445,14 +451,8 @@ impl Core for Supervisor {
         actions.extend(self.escalate(now));
         actions.extend(self.settle(now));
         actions.extend(self.collect_dirty());
-        for service in &mut self.services {
-            actions.extend(
-                service
-                    .take_transitions(now)
-                    .into_iter()
-                    .map(Action::Record),
-            );
-        }
+        self.count_outcomes(&actions);
+        actions.extend(self.collect_transitions(now));
         actions
     }
 }
