@@ -282,3 +282,53 @@ fn a_thousand_services_render_without_stalling_the_loop() {
         "one up series per service"
     );
 }
+
+#[test]
+fn an_unhealthy_restart_counts_as_unhealthy_not_as_the_signal_that_stopped_it() {
+    let mut shell = Shell::boot(&[("web", WEB)]);
+    probe_answers(&mut shell, "web", Ok(Duration::from_millis(5)));
+    probe_answers(&mut shell, "web", Err("refused".into()));
+    probe_answers(&mut shell, "web", Err("refused".into()));
+    assert_eq!(shell.state("web"), State::Stopping);
+    shell.die_on_signals();
+    let values = samples(&crate::metrics::render(&shell.supervisor, shell.now));
+    let failures = |reason: &str| {
+        values[&format!("phoenix_service_failures_total{{service=\"web\",reason=\"{reason}\"}}")]
+    };
+    assert_eq!(failures("unhealthy"), 1.0);
+    assert_eq!(failures("signal"), 0.0);
+    // The failed probes took no measured time here, but they were counted.
+    assert_eq!(
+        values["phoenix_probe_duration_seconds_count{service=\"web\"}"],
+        3.0
+    );
+    assert_eq!(
+        values["phoenix_service_incident_open{service=\"web\"}"],
+        1.0
+    );
+}
+
+#[test]
+fn exec_probe_latency_is_counted_from_its_start_to_its_exit() {
+    let exec =
+        "command = \"web\"\n[health]\ncheck = \"exec\"\ncommand = \"check\"\ninterval = \"1s\"";
+    let mut shell = Shell::boot(&[("web", exec)]);
+    fire(&mut shell, "web", TimerKind::Probe);
+    let probe = shell.pid_of("web/probe").expect("the probe runs");
+    shell.now += Duration::from_millis(40);
+    shell.live.remove(&probe);
+    shell.send(Event::Exited {
+        pid: probe,
+        status: ExitStatus::Code(0),
+    });
+    let values = samples(&crate::metrics::render(&shell.supervisor, shell.now));
+    let bucket = |le: &str| {
+        values[&format!("phoenix_probe_duration_seconds_bucket{{service=\"web\",le=\"{le}\"}}")]
+    };
+    assert_eq!(bucket("0.025"), 0.0);
+    assert_eq!(bucket("0.05"), 1.0);
+    assert_eq!(
+        values["phoenix_orphans_reaped_total"], 0.0,
+        "a probe is no orphan"
+    );
+}
