@@ -32,6 +32,7 @@ mod notify_sockets;
 mod probing;
 mod readiness;
 mod recovery;
+pub mod scrape;
 mod spawning;
 
 use std::collections::VecDeque;
@@ -486,7 +487,8 @@ impl EventLoop {
                     manager.notify(&message);
                 }
             }
-            // Performed by the HTTP endpoint.
+            // Performed by the HTTP endpoint; a `/metrics` reply gets
+            // `scrape::complete_reply` before it is written.
             Action::HttpReply { .. } => {}
             Action::AdoptProgram {
                 token,

@@ -38,6 +38,7 @@ pub mod init;
 pub mod json_lines;
 pub mod known_good;
 pub mod logging;
+pub mod metrics;
 pub mod mode;
 pub mod notify;
 pub mod probe_target;

@@ -144,6 +144,9 @@ pub struct Service {
     pub(super) step_changes: Vec<(String, String, String)>,
     /// Set when a failure was judged, for the supervision group; taken by the supervisor.
     pub failed_now: bool,
+    /// Failures judged since the last event, how each was detected and the status it
+    /// ended with; taken by the supervisor's counters.
+    pub judged_failures: Vec<(crate::recovery::Detection, Option<ExitStatus>)>,
 }
 
 impl Service {
@@ -190,6 +193,7 @@ impl Service {
             incident_ids: crate::recovery::IncidentIds::default(),
             step_changes: Vec::new(),
             failed_now: false,
+            judged_failures: Vec::new(),
         }
     }
 

@@ -20,6 +20,7 @@ impl Service {
             .failure_detection
             .take()
             .unwrap_or((Detection::Exit, Duration::ZERO));
+        self.judged_failures.push((detection, self.last_exit));
         if let Some(incident) = &mut self.incident {
             incident.end_step(StepOutcome::Failed, detail);
             self.ladder.trying = None;

@@ -7,16 +7,23 @@ use crate::core::{Action, ClientId};
 
 use super::Supervisor;
 
+const TEXT: &str = "text/plain; charset=utf-8";
+
 impl Supervisor {
-    pub(super) fn on_http(&mut self, client: ClientId, path: &str, _now: Instant) -> Vec<Action> {
-        let (status, body) = match path {
-            "/healthz" => (200, "ok\n".to_string()),
-            _ => (404, format!("no such path: {path}\n")),
+    pub(super) fn on_http(&mut self, client: ClientId, path: &str, now: Instant) -> Vec<Action> {
+        let (status, content_type, body) = match path {
+            "/healthz" => (200, TEXT, "ok\n".to_string()),
+            "/metrics" => (
+                200,
+                crate::metrics::CONTENT_TYPE,
+                crate::metrics::render(self, now),
+            ),
+            _ => (404, TEXT, format!("no such path: {path}\n")),
         };
         vec![Action::HttpReply {
             client,
             status,
-            content_type: "text/plain; charset=utf-8".to_string(),
+            content_type: content_type.to_string(),
             body,
         }]
     }

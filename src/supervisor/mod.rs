@@ -4,6 +4,7 @@
 //! Pure, like the services it drives.
 
 mod control;
+pub mod counters;
 mod dependencies;
 mod groups;
 mod handoff;
@@ -69,6 +70,8 @@ pub struct Supervisor {
     resume: Option<SupervisorHandoff>,
     /// What was told to the service manager above Phoenix.
     upward: upward::Upward,
+    /// What `/metrics` counts.
+    counters: counters::Counters,
 }
 
 impl Supervisor {
@@ -97,6 +100,7 @@ impl Supervisor {
             groups: groups::Groups::default(),
             resume: None,
             upward: upward::Upward::default(),
+            counters: counters::Counters::default(),
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -383,6 +387,7 @@ impl Supervisor {
 
 impl Core for Supervisor {
     fn start(&mut self, now: Instant) -> Vec<Action> {
+        self.counters.start(&self.services, now);
         for (name, error) in &self.invalid {
             log::error!("{name}: not started, invalid unit: {error}");
         }
@@ -411,6 +416,7 @@ impl Core for Supervisor {
         ) {
             self.last_drain = None;
         }
+        self.count_event(&event, now);
         let mut actions = match event {
             Event::Signal { signal, from_self } => self.on_signal(signal, from_self, now),
             Event::Spawned { token, pid } => self.on_spawn_result(token, Ok(pid), now),
@@ -451,14 +457,8 @@ impl Core for Supervisor {
         actions.extend(self.escalate(now));
         actions.extend(self.settle(now));
         actions.extend(self.collect_dirty());
-        for service in &mut self.services {
-            actions.extend(
-                service
-                    .take_transitions(now)
-                    .into_iter()
-                    .map(Action::Record),
-            );
-        }
+        self.count_outcomes(&actions);
+        actions.extend(self.collect_transitions(now));
         actions.extend(self.notify_upward());
         actions
     }

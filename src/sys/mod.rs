@@ -12,6 +12,7 @@ pub mod lock_file;
 pub mod notify_socket;
 pub mod pipes;
 pub mod process;
+pub mod process_stats;
 pub mod reap;
 pub mod reexec;
 pub mod s6_supervise;

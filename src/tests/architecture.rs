@@ -26,6 +26,7 @@ const PURE: &[&str] = &[
     "src/timers.rs",
     "src/probe_target.rs",
     "src/notify.rs",
+    "src/metrics",
 ];
 
 const FORBIDDEN: &[&str] = &[

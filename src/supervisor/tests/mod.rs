@@ -12,6 +12,7 @@ use super::*;
 
 mod handoff;
 mod invariants;
+mod metrics;
 mod recovery;
 mod requests;
 mod sweep;
