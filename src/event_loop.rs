@@ -12,9 +12,10 @@
 //!   degraded loop, never in an exit.
 //!
 //! Rhythm of one wake-up: serve every descriptor that became ready (control clients,
-//! probes, notify sockets, readiness pipes, each by its token's owner), read every queued
-//! signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due timers, expire
-//! overdue probes; the poll timeout is the earliest timer or probe deadline, or none. The
+//! probes, notify sockets, readiness pipes, HTTP clients, each by its token's owner), read
+//! every queued signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due
+//! timers, expire overdue probes and HTTP connections; the poll timeout is the earliest
+//! timer, probe or connection deadline, or none. The
 //! core relies on that order — control requests, notifications, signals and exits ahead
 //! of the drain's `Drained`, timers after it — and on answers to its actions (spawns,
 //! group checks, heartbeats) being queued behind whatever already waits. Notify sockets
@@ -23,9 +24,11 @@
 //!
 //! Tokens, one range per source: signals 0; the control listener 1 and its clients
 //! 2 ..= 1 + `MAX_CLIENTS`; probes from 65536, notify sockets from 131072, readiness
-//! pipes from 196608, each range 4096 (probes) or 65536 wide. A source that used up its
+//! pipes from 196608, the HTTP listener 262144 and its clients after it, each range 4096
+//! (probes) or 65536 wide. A source that used up its
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
+mod http;
 mod notify_sockets;
 mod probing;
 mod readiness;
@@ -65,11 +68,15 @@ const NOTIFY: usize = 2 << 16;
 /// Readiness pipes, one per service: `READINESS .. READINESS + MAX_SERVICES`.
 const READINESS: usize = 3 << 16;
 const MAX_SERVICES: usize = 1 << 16;
+/// The HTTP listener; its clients take the `max-connections` tokens after it.
+const HTTP: usize = 4 << 16;
 
 // The ranges must not overlap: the owner of a token is found by its range.
 const _: () = assert!(CONTROL + MAX_CLIENTS < PROBES);
 const _: () = assert!(PROBES + MAX_PROBES <= NOTIFY);
 const _: () = assert!(NOTIFY + MAX_SERVICES <= READINESS);
+const _: () = assert!(READINESS + MAX_SERVICES <= HTTP);
+const _: () = assert!((crate::unit::settings::MAX_HTTP_CONNECTIONS as usize) < usize::MAX - HTTP);
 
 /// Where notify sockets live, inside the runtime directory (the control socket's).
 const NOTIFY_DIRECTORY: &str = "notify";
@@ -100,6 +107,8 @@ pub struct Host {
     pub incidents: crate::incident_log::IncidentLog,
     /// Last-known-good snapshots, in `<state-dir>/known-good/` or in memory only.
     pub known_good: crate::known_good::KnownGood,
+    /// `[http]`: the endpoint to serve, if any.
+    pub http: Option<crate::unit::HttpSettings>,
 }
 
 pub struct EventLoop {
@@ -109,6 +118,7 @@ pub struct EventLoop {
     timers: Timers,
     pipes: crate::sys::pipes::LoggerPipes,
     control: Option<ControlServer>,
+    http: Option<crate::http::HttpServer>,
     probes: ProbeSource,
     notify: NotifySockets,
     readiness: ReadinessPipes,
@@ -182,7 +192,9 @@ impl EventLoop {
             .as_ref()
             .and_then(|server| server.path().parent())
             .map(|runtime| runtime.join(NOTIFY_DIRECTORY));
+        let http = http::bind_http(host.http.as_ref(), poll.registry(), HTTP);
         Ok(EventLoop {
+            http,
             poll,
             host,
             signals,
@@ -256,11 +268,19 @@ impl EventLoop {
         if !self.ready.is_empty() {
             return Some(Duration::ZERO);
         }
-        [self.timers.next_deadline(), self.probes.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
-            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+        let http = self
+            .http
+            .as_ref()
+            .and_then(crate::http::HttpServer::next_deadline);
+        [
+            self.timers.next_deadline(),
+            self.probes.next_deadline(),
+            http,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|deadline| deadline.saturating_duration_since(Instant::now()))
     }
 
     /// One wake-up's inputs, in order: ready descriptors, queued signals, every reaped
@@ -288,6 +308,9 @@ impl EventLoop {
         }
         self.probes
             .expire(now, self.poll.registry(), &mut self.queue);
+        if let Some(server) = &mut self.http {
+            server.expire(now, self.poll.registry());
+        }
     }
 
     /// Every token that is ready, by its owner, in token order (control clients first).
@@ -307,6 +330,8 @@ impl EventLoop {
                 self.notify.handle(token, &mut self.queue)
             } else if self.readiness.owns(token) {
                 self.readiness.handle(token, registry, &mut self.queue)
+            } else if self.http.as_ref().is_some_and(|s| s.owns(token)) {
+                self.serve_http(token, now)
             } else {
                 Reading::Drained
             };
@@ -458,8 +483,14 @@ impl EventLoop {
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
             Action::Reexec { reason } => self.reexec = Some(reason),
-            // Performed by the HTTP endpoint and the sd_notify-upward work.
-            Action::HttpReply { .. } | Action::NotifyManager { .. } => {}
+            Action::HttpReply {
+                client,
+                status,
+                content_type,
+                body,
+            } => self.reply_http(client, status, &content_type, &body),
+            // Performed by the sd_notify-upward work.
+            Action::NotifyManager { .. } => {}
             Action::AdoptProgram {
                 token,
                 name,

@@ -33,6 +33,7 @@ pub mod event_loop;
 pub mod exit_status;
 pub mod fault;
 pub mod health;
+pub mod http;
 pub mod incident_log;
 pub mod init;
 pub mod json_lines;

@@ -71,6 +71,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         start: Start::Cold,
     };
     let supervision_groups = settings.group_names();
+    let http = settings.http.clone();
     let history = (settings.event_log_max_bytes, settings.event_log_keep);
     let mut supervisor = supervisor(options, settings, &dir, records);
     let (incidents, known_good) =
@@ -89,6 +90,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         event_log,
         incidents,
         known_good,
+        http,
     };
     (host, supervisor)
 }
