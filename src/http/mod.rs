@@ -193,6 +193,7 @@ impl HttpServer {
 
     fn admit(&mut self, mut stream: TcpStream, now: Instant, registry: &Registry) {
         let Some(token) = self.connections.vacant() else {
+            log::debug!("http: refusing a connection over the limit");
             let body = format!("over {} connections\n", self.settings.max_connections);
             let reply = format_response(503, "text/plain; charset=utf-8", &body, false);
             // Whatever a fresh socket's buffer takes at once; the client may see a reset.

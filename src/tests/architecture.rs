@@ -25,6 +25,8 @@ const PURE: &[&str] = &[
     "src/timers.rs",
     "src/probe_target.rs",
     "src/notify.rs",
+    "src/http/request.rs",
+    "src/http/response.rs",
 ];
 
 const FORBIDDEN: &[&str] = &[

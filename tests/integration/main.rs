@@ -10,6 +10,7 @@
 mod container;
 mod control;
 mod harness;
+mod http;
 mod procfs;
 mod recovery;
 mod rising;
