@@ -15,7 +15,7 @@ mod connection;
 mod request;
 mod response;
 
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::time::Instant;
 
 use mio::net::{TcpListener, TcpStream};
@@ -194,10 +194,16 @@ impl HttpServer {
     fn admit(&mut self, mut stream: TcpStream, now: Instant, registry: &Registry) {
         let Some(token) = self.connections.vacant() else {
             log::debug!("http: refusing a connection over the limit");
-            let body = format!("over {} connections\n", self.settings.max_connections);
+            let body = format!(
+                "too many connections (the limit is {})\n",
+                self.settings.max_connections
+            );
             let reply = format_response(503, "text/plain; charset=utf-8", &body, false);
-            // Whatever a fresh socket's buffer takes at once; the client may see a reset.
+            // Best effort, never waiting: the request already received is read so that the
+            // close is less likely a reset, and the reply is what the socket takes at once.
+            let _ = stream.read(&mut self.scratch);
             let _ = stream.write(&reply);
+            let _ = stream.shutdown(std::net::Shutdown::Write);
             return;
         };
         if let Err(error) =

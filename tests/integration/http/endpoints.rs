@@ -103,3 +103,35 @@ fn unknown_paths_other_methods_and_garbage_are_refused() -> TestResult {
     assert_eq!(curl(port, "/healthz", &[])?.0, 200);
     Ok(())
 }
+
+#[test]
+fn an_address_in_use_is_a_warning_and_phoenix_supervises_without_it() -> TestResult {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = taken.local_addr()?.port();
+    let layout = ServicesDir::new()?;
+    layout.unit("web", &daemon("web", ""))?;
+    layout.settings(&format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"))?;
+    let phoenix = crate::control::ctl::start(layout)?;
+    phoenix.wait_for_log(&format!("http: listening on 127.0.0.1:{port}: "))?;
+    phoenix.wait_for_log("no HTTP endpoint")?;
+    wait_for_state(&phoenix, "web", "running")?;
+    Ok(())
+}
+
+#[test]
+fn one_connection_over_the_limit_is_told_503_at_once() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit("web", &daemon("web", ""))?;
+    let (_phoenix, port) = start_with_http(layout, "max-connections = 1\ntimeout = \"30s\"")?;
+    // Accepted first (the backlog is first in, first out), it holds the only slot.
+    let _held = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    let refused_at = std::time::Instant::now();
+    let response = raw(port, b"")?;
+    assert_eq!(status_of(&response), Some(503), "{response:?}");
+    assert_eq!(
+        body_of(&response),
+        "too many connections (the limit is 1)\n"
+    );
+    assert!(refused_at.elapsed() < std::time::Duration::from_secs(5));
+    Ok(())
+}
