@@ -15,17 +15,16 @@
 //! probes, notify sockets, readiness pipes, HTTP clients, each by its token's owner), read
 //! every queued signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due
 //! timers, expire overdue probes and HTTP connections; the poll timeout is the earliest
-//! timer, probe or connection deadline, or none. The
-//! core relies on that order — control requests, notifications, signals and exits ahead
-//! of the drain's `Drained`, timers after it — and on answers to its actions (spawns,
-//! group checks, heartbeats) being queued behind whatever already waits. Notify sockets
-//! must be read before the drain: a sender is checked against `/proc`, where a process
-//! Phoenix reaps (an orphan) is gone.
+//! timer, probe or connection deadline, or none. The core relies on that order — control
+//! requests, notifications, signals and exits ahead of the drain's `Drained`, timers after
+//! it — and on answers to its actions (spawns, group checks, heartbeats) being queued
+//! behind whatever already waits. Notify sockets must be read before the drain: a sender
+//! is checked against `/proc`, where a process Phoenix reaps (an orphan) is gone.
 //!
 //! Tokens, one range per source: signals 0; the control listener 1 and its clients
 //! 2 ..= 1 + `MAX_CLIENTS`; probes from 65536, notify sockets from 131072, readiness
-//! pipes from 196608, the HTTP listener 262144 and its clients after it, each range 4096
-//! (probes) or 65536 wide. A source that used up its
+//! pipes from 196608, each range 4096 (probes) or 65536 wide; the HTTP listener 262144 and
+//! its `max-connections` clients (at most 65535) after it. A source that used up its
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
 mod http;
