@@ -12,21 +12,23 @@
 //!   degraded loop, never in an exit.
 //!
 //! Rhythm of one wake-up: serve every descriptor that became ready (control clients,
-//! probes, notify sockets, readiness pipes, each by its token's owner), read every queued
-//! signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due timers, expire
-//! overdue probes, ping the service manager's watchdog when due (`manager.rs`); the poll
-//! timeout is the earliest timer, probe or watchdog deadline, or none. The
-//! core relies on that order — control requests, notifications, signals and exits ahead
-//! of the drain's `Drained`, timers after it — and on answers to its actions (spawns,
-//! group checks, heartbeats) being queued behind whatever already waits. Notify sockets
-//! must be read before the drain: a sender is checked against `/proc`, where a process
-//! Phoenix reaps (an orphan) is gone.
+//! probes, notify sockets, readiness pipes, HTTP clients, each by its token's owner), read
+//! every queued signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due
+//! timers, expire overdue probes and HTTP connections, ping the service manager's watchdog
+//! when due (`manager.rs`); the poll timeout is the earliest timer, probe, connection or
+//! watchdog deadline, or none. The core relies on that order — control requests,
+//! notifications, signals and exits ahead of the drain's `Drained`, timers after it — and
+//! on answers to its actions (spawns, group checks, heartbeats) being queued behind
+//! whatever already waits. Notify sockets must be read before the drain: a sender is
+//! checked against `/proc`, where a process Phoenix reaps (an orphan) is gone.
 //!
 //! Tokens, one range per source: signals 0; the control listener 1 and its clients
 //! 2 ..= 1 + `MAX_CLIENTS`; probes from 65536, notify sockets from 131072, readiness
-//! pipes from 196608, each range 4096 (probes) or 65536 wide. A source that used up its
+//! pipes from 196608, each range 4096 (probes) or 65536 wide; the HTTP listener 262144 and
+//! its `max-connections` clients (at most 65535) after it. A source that used up its
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
+mod http;
 mod manager;
 mod notify_sockets;
 mod probing;
@@ -68,11 +70,15 @@ const NOTIFY: usize = 2 << 16;
 /// Readiness pipes, one per service: `READINESS .. READINESS + MAX_SERVICES`.
 const READINESS: usize = 3 << 16;
 const MAX_SERVICES: usize = 1 << 16;
+/// The HTTP listener; its clients take the `max-connections` tokens after it.
+const HTTP: usize = 4 << 16;
 
 // The ranges must not overlap: the owner of a token is found by its range.
 const _: () = assert!(CONTROL + MAX_CLIENTS < PROBES);
 const _: () = assert!(PROBES + MAX_PROBES <= NOTIFY);
 const _: () = assert!(NOTIFY + MAX_SERVICES <= READINESS);
+const _: () = assert!(READINESS + MAX_SERVICES <= HTTP);
+const _: () = assert!((crate::unit::settings::MAX_HTTP_CONNECTIONS as usize) < usize::MAX - HTTP);
 
 /// Where notify sockets live, inside the runtime directory (the control socket's).
 const NOTIFY_DIRECTORY: &str = "notify";
@@ -106,6 +112,8 @@ pub struct Host {
     /// The service manager Phoenix runs under (its own `NOTIFY_SOCKET`) and the watchdog
     /// interval it asked for (half of `WATCHDOG_USEC`).
     pub service_manager: Option<(crate::sys::service_manager::ManagerSocket, Option<Duration>)>,
+    /// `[http]`: the endpoint to serve, if any.
+    pub http: Option<crate::unit::HttpSettings>,
 }
 
 pub struct EventLoop {
@@ -115,6 +123,7 @@ pub struct EventLoop {
     timers: Timers,
     pipes: crate::sys::pipes::LoggerPipes,
     control: Option<ControlServer>,
+    http: Option<crate::http::HttpServer>,
     probes: ProbeSource,
     notify: NotifySockets,
     readiness: ReadinessPipes,
@@ -194,7 +203,9 @@ impl EventLoop {
             .service_manager
             .take()
             .map(|(socket, watchdog)| manager::Manager::new(socket, watchdog, Instant::now()));
+        let http = http::bind_http(host.http.as_ref(), poll.registry(), HTTP);
         Ok(EventLoop {
+            http,
             poll,
             host,
             signals,
@@ -273,10 +284,15 @@ impl EventLoop {
             .manager
             .as_ref()
             .and_then(manager::Manager::next_deadline);
+        let http = self
+            .http
+            .as_ref()
+            .and_then(crate::http::HttpServer::next_deadline);
         [
             self.timers.next_deadline(),
             self.probes.next_deadline(),
             watchdog,
+            http,
         ]
         .into_iter()
         .flatten()
@@ -312,6 +328,9 @@ impl EventLoop {
         if let Some(manager) = &mut self.manager {
             manager.ping_if_due(now);
         }
+        if let Some(server) = &mut self.http {
+            server.expire(now, self.poll.registry());
+        }
     }
 
     /// Every token that is ready, by its owner, in token order (control clients first).
@@ -331,6 +350,8 @@ impl EventLoop {
                 self.notify.handle(token, &mut self.queue)
             } else if self.readiness.owns(token) {
                 self.readiness.handle(token, registry, &mut self.queue)
+            } else if self.http.as_ref().is_some_and(|s| s.owns(token)) {
+                self.serve_http(token, now)
             } else {
                 Reading::Drained
             };
@@ -487,9 +508,17 @@ impl EventLoop {
                     manager.notify(&message);
                 }
             }
-            // Performed by the HTTP endpoint; a `/metrics` reply gets
-            // `scrape::complete_reply` before it is written.
-            Action::HttpReply { .. } => {}
+            Action::HttpReply {
+                client,
+                status,
+                content_type,
+                body,
+            } => {
+                let mut body = body;
+                // A `/metrics` reply gets Phoenix's own process_* series, read here.
+                scrape::complete_reply(&content_type, &mut body);
+                self.reply_http(client, status, &content_type, &body);
+            }
             Action::AdoptProgram {
                 token,
                 name,

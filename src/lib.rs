@@ -16,6 +16,9 @@
 //! start is moved aside ([`corrupt_file`]); a record applies only to the unit definition
 //! and services directory it was kept for ([`service::record`]); the last valid
 //! `phoenix.toml` is kept there too, for a start whose file is broken ([`config_file`]).
+//! The read-only HTTP endpoint ([`http`], `[http] listen`) is one more input source: a
+//! well-formed `GET` becomes an event and the core's answer an action, like a control
+//! request.
 //!
 //! Dependencies point inward: `main → run → event_loop → {init, sys} → core → unit`.
 //! `unit`, `core`, `init` and `cli` import neither `nix`, `libc`, `mio` nor
@@ -33,6 +36,7 @@ pub mod event_loop;
 pub mod exit_status;
 pub mod fault;
 pub mod health;
+pub mod http;
 pub mod incident_log;
 pub mod init;
 pub mod json_lines;

@@ -71,6 +71,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         start: Start::Cold,
     };
     let supervision_groups = settings.group_names();
+    let http = settings.http.clone();
     let history = (settings.event_log_max_bytes, settings.event_log_keep);
     let mut supervisor = supervisor(options, settings, &dir, records);
     let (incidents, known_good) =
@@ -92,6 +93,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         // Services mode only: in tini mode the command inherits NOTIFY_SOCKET and speaks
         // for itself.
         service_manager: crate::sys::service_manager::from_environment(),
+        http,
     };
     (host, supervisor)
 }

@@ -167,7 +167,7 @@ impl Supervisor {
         }
     }
 
-    fn status(&self, name: Option<&str>, now: Instant) -> Reply {
+    pub(super) fn status(&self, name: Option<&str>, now: Instant) -> Reply {
         let visible = |s: &&Service| !s.removed;
         match name {
             None => {

@@ -27,6 +27,8 @@ const PURE: &[&str] = &[
     "src/probe_target.rs",
     "src/notify.rs",
     "src/metrics",
+    "src/http/request.rs",
+    "src/http/response.rs",
 ];
 
 const FORBIDDEN: &[&str] = &[

@@ -1,6 +1,6 @@
 //! System settings from `phoenix.toml`: shutdown timing, what a critical failure does,
-//! Phoenix's exit code, where its runtime files live, and the supervision groups units
-//! join. Strict like units; every key is optional, and an absent file means all defaults. Paths left unset are resolved by the
+//! Phoenix's exit code, where its runtime files live, the supervision groups units
+//! join and the HTTP endpoint (`settings/http.rs`). Strict like units; every key is optional, and an absent file means all defaults. Paths left unset are resolved by the
 //! caller, because their defaults depend on who Phoenix runs as.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +16,10 @@ use super::error::UnitError;
 use super::model::OnExhausted;
 use super::recovery::{GroupConfig, Strategy};
 use super::value::{DurationValue, GroupName, MaxFailures};
+
+mod http;
+
+pub use http::{HttpSettings, MAX_CONNECTIONS as MAX_HTTP_CONNECTIONS};
 
 /// The parsed `phoenix.toml`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +42,8 @@ pub struct Settings {
     pub event_log_keep: usize,
     /// `[groups.NAME]`: supervision groups units join with `supervision-group`.
     pub groups: BTreeMap<String, GroupConfig>,
+    /// `[http]`: the read-only HTTP endpoint; none without `listen`.
+    pub http: Option<HttpSettings>,
 }
 
 impl Default for Settings {
@@ -53,6 +59,7 @@ impl Default for Settings {
             event_log_max_bytes: 1024 * 1024,
             event_log_keep: 5,
             groups: BTreeMap::new(),
+            http: None,
         }
     }
 }
@@ -139,6 +146,7 @@ struct RawSettings {
     event_log_keep: Option<Spanned<i64>>,
     #[serde(default)]
     groups: BTreeMap<GroupName, RawGroup>,
+    http: Option<http::RawHttp>,
 }
 
 /// A `[groups.NAME]` table, exactly as written.
@@ -213,6 +221,10 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
             .into_iter()
             .map(|(name, group)| (name.0, group.config()))
             .collect(),
+        http: match raw.http {
+            Some(table) => table.settings(path, text)?,
+            None => None,
+        },
     })
 }
 
@@ -293,6 +305,7 @@ event-log-keep = 3
                 state_dir: Some(PathBuf::from("/var/lib/x")),
                 control_socket: Some(PathBuf::from("/run/x/ctl.sock")),
                 groups: BTreeMap::new(),
+                http: None,
             }
         );
     }

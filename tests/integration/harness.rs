@@ -477,3 +477,14 @@ impl Drop for Phoenix {
         let _ = self.process.wait();
     }
 }
+
+static NOBODY_SHARED_MEMORY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// `/dev/shm/phoenix-65534`, uid 65534's shared-memory fallback, is one directory for every
+/// test that runs Phoenix as nobody with default paths: such tests take turns, or one finds
+/// the state (a `phoenix.toml.last-good`) another left there.
+pub fn nobody_shared_memory() -> std::sync::MutexGuard<'static, ()> {
+    NOBODY_SHARED_MEMORY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -11,6 +11,7 @@ mod container;
 mod contrib;
 mod control;
 mod harness;
+mod http;
 mod procfs;
 mod recovery;
 mod rising;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use super::*;
 
 mod handoff;
+mod http;
 mod invariants;
 mod metrics;
 mod recovery;

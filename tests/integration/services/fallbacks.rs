@@ -43,6 +43,7 @@ fn phoenixctl(wrapper: &[&str], env: &[(&str, &str)], args: &[&str]) -> Command 
 
 #[test]
 fn issue_8_a_user_without_a_home_gets_a_socket_and_state_in_shared_memory() -> TestResult {
+    let _turn = crate::harness::nobody_shared_memory();
     let _cleanup = SharedRuntimeDir;
     let _ = fs::remove_dir_all(RUNTIME_DIR);
     let dir = scratch()?;

@@ -117,6 +117,7 @@ fn start_as_nobody(base: &Path) -> TestResult<Phoenix> {
 #[test]
 fn issue_11_a_config_that_is_not_toml_uses_the_copy_in_the_default_state_dir_or_defaults()
 -> TestResult {
+    let _turn = crate::harness::nobody_shared_memory();
     let base = scratch()?;
     fs::set_permissions(base.path(), fs::Permissions::from_mode(0o755))?;
     let (xdg_state, xdg_run) = (base.path().join("xdg-state"), base.path().join("xdg-run"));

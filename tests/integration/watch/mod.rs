@@ -8,6 +8,6 @@
 mod health;
 mod idle;
 mod readiness;
-mod servers;
+pub mod servers;
 mod stale_files;
 mod watchdog;
