@@ -5,3 +5,4 @@
 mod client;
 mod endpoints;
 mod flood;
+mod metrics;
