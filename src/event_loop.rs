@@ -34,6 +34,10 @@ mod notify_sockets;
 mod probing;
 mod readiness;
 mod recovery;
+mod requests;
+mod rising;
+pub use rising::LoopEnd;
+use rising::panic_text;
 pub mod scrape;
 mod spawning;
 
@@ -46,14 +50,13 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::control::event_log::{EventLog, format_rfc3339};
-use crate::control::protocol::{EventRecord, Reply, Request, format_reply};
+use crate::control::protocol::{EventRecord, Reply};
 use crate::control::server::{ClientId, ControlServer, MAX_CLIENTS};
-use crate::core::{Action, Core, Event, SpawnToken};
-use crate::process_spec::ProcessSpec;
+use crate::core::{Action, Core, Event};
 use crate::service::Transition;
 use crate::sys::notify_socket::Reading;
 use crate::sys::signals::SignalSource;
-use crate::sys::{heartbeat, process, reap, spawn};
+use crate::sys::{heartbeat, process, reap};
 use crate::timers::Timers;
 use notify_sockets::NotifySockets;
 use probing::ProbeSource;
@@ -164,27 +167,6 @@ fn bind_control(paths: &[std::path::PathBuf], registry: &mio::Registry) -> Optio
         );
     }
     None
-}
-
-/// Why `run` returned.
-#[derive(Debug, PartialEq, Eq)]
-pub enum LoopEnd {
-    /// The core asked to exit with this status.
-    Exit(u8),
-    /// `phoenixctl reexec`: re-execute on purpose.
-    Reexec(String),
-    /// A panic or a poll that keeps failing: the loop cannot go on.
-    Broken(String),
-}
-
-/// A panic's message, for the log and the handoff's reason.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    let message = payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "a panic".to_string());
-    format!("panic: {message}")
 }
 
 impl EventLoop {
@@ -361,55 +343,6 @@ impl EventLoop {
         }
     }
 
-    /// A control client's (or the listener's) readiness; `events` and `incidents` are
-    /// answered here from what the shell keeps, every other request goes to the core.
-    fn serve_control(&mut self, token: Token) {
-        let Some(server) = &mut self.control else {
-            return;
-        };
-        let requests = server.handle(token, self.poll.registry());
-        for (client, request) in requests {
-            match request {
-                Request::Events { follow } => self.serve_events(client, follow),
-                Request::Incidents { name } => self.serve_incidents(client, name.as_deref()),
-                request => self.queue.push_back(Event::Control {
-                    client: client.to_raw(),
-                    request,
-                }),
-            }
-        }
-    }
-
-    fn serve_events(&mut self, client: ClientId, follow: bool) {
-        let Some(server) = &mut self.control else {
-            return;
-        };
-        let history = self
-            .host
-            .event_log
-            .as_ref()
-            .map(EventLog::history)
-            .unwrap_or_default();
-        let mut budget = HISTORY_BYTES;
-        let newest: Vec<Reply> = history
-            .into_iter()
-            .rev()
-            .map(Reply::Event)
-            .take_while(|reply| {
-                let size = format_reply(reply).len();
-                budget = budget.saturating_sub(size);
-                budget > 0
-            })
-            .collect();
-        for reply in newest.iter().rev() {
-            server.reply(client, reply, self.poll.registry());
-        }
-        server.reply(client, &Reply::EndOfHistory, self.poll.registry());
-        if follow {
-            server.follow(client);
-        }
-    }
-
     /// A transition: stamped with the wall clock, appended to the event log, streamed.
     fn record(&mut self, transition: Transition) {
         if transition.health.is_none() && transition.step.is_none() {
@@ -555,83 +488,5 @@ impl EventLoop {
                 }
             }
         }
-    }
-
-    /// The s6 logger pipes, for a re-exec to keep.
-    pub fn logger_pipes(&self) -> Vec<crate::reexec::KeptPipe> {
-        self.pipes
-            .ends()
-            .into_iter()
-            .map(|(service, read, write)| crate::reexec::KeptPipe {
-                service,
-                read,
-                write,
-            })
-            .collect()
-    }
-
-    /// The logger pipes the last image kept open: the services and loggers still running
-    /// hold their other ends.
-    pub fn adopt_logger_pipes(&mut self, pipes: Vec<crate::reexec::KeptPipe>) {
-        for pipe in pipes {
-            if let Err(error) = self.pipes.adopt(&pipe.service, pipe.read, pipe.write) {
-                log::warn!(
-                    "{}: the kept logger pipe is unusable: {error}",
-                    pipe.service
-                );
-            }
-        }
-    }
-
-    /// A program carried on from a re-exec: its notify socket bound again (at the same
-    /// path, which its `NOTIFY_SOCKET` names) and its s6 directory claimed again.
-    fn adopt(
-        &mut self,
-        token: SpawnToken,
-        name: &str,
-        pid: crate::core::Pid,
-        notify_socket: bool,
-        s6_service_dir: Option<&std::path::Path>,
-    ) {
-        if let Some(dir) = s6_service_dir {
-            self.s6.claim(name, dir);
-        }
-        if notify_socket {
-            self.notify.prepare(name, true, self.poll.registry());
-            self.notify.spawned(name, token, pid);
-        }
-    }
-
-    /// Stale files first, then the spawn with what the shell adds: `NOTIFY_SOCKET`, and
-    /// the watching of the readiness pipe and of the notify socket's senders.
-    fn spawn(&mut self, token: SpawnToken, mut spec: ProcessSpec) {
-        for removal in spawning::clear_stale_files(&spec) {
-            self.record(removal);
-        }
-        if let Some(dir) = &spec.s6_service_dir {
-            self.s6.claim(&spec.name, dir);
-        }
-        let registry = self.poll.registry();
-        if let Some(path) = self
-            .notify
-            .prepare(&spec.name, spec.notify_socket, registry)
-        {
-            spawning::set_notify_socket(&mut spec, &path);
-        }
-        let event = match spawn::spawn(&spec, self.signals.child_signals(), &mut self.pipes) {
-            Ok(started) => {
-                self.notify.spawned(&spec.name, token, started.pid);
-                if let Some(read_end) = started.readiness {
-                    let registry = self.poll.registry();
-                    self.readiness.watch(&spec.name, token, read_end, registry);
-                }
-                Event::Spawned {
-                    token,
-                    pid: started.pid,
-                }
-            }
-            Err(error) => Event::SpawnFailed { token, error },
-        };
-        self.queue.push_back(event);
     }
 }

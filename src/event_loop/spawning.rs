@@ -1,13 +1,18 @@
 //! What the shell adds around a spawn the core asked for: the stale files removed before
 //! it (DESIGN.md §4.7), logged and turned into transitions for the event log, and the
-//! `NOTIFY_SOCKET` the service is given. The checks themselves are
+//! `NOTIFY_SOCKET` the service is given, then the spawn itself with the readiness pipe and
+//! the notify socket's senders watched. The checks themselves are
 //! `sys::stale_files`'s, the fork is `sys::spawn`'s; nothing here makes a system call.
 
 use std::path::Path;
 
+use crate::core::{Event, SpawnToken};
 use crate::process_spec::ProcessSpec;
 use crate::service::{State, Transition};
+use crate::sys::spawn;
 use crate::sys::stale_files::{StaleFile, remove_stale_files};
+
+use super::EventLoop;
 
 /// Removes `spec`'s stale files; one info line per removal, and its transition (starting
 /// to starting, the sentence as the reason) for the caller to record.
@@ -50,6 +55,41 @@ pub fn set_notify_socket(spec: &mut ProcessSpec, path: &Path) {
             spec.name,
             path.display()
         ),
+    }
+}
+
+impl EventLoop {
+    /// Stale files first, then the spawn with what the shell adds: `NOTIFY_SOCKET`, and
+    /// the watching of the readiness pipe and of the notify socket's senders.
+    pub(super) fn spawn(&mut self, token: SpawnToken, mut spec: ProcessSpec) {
+        for removal in clear_stale_files(&spec) {
+            self.record(removal);
+        }
+        if let Some(dir) = &spec.s6_service_dir {
+            self.s6.claim(&spec.name, dir);
+        }
+        let registry = self.poll.registry();
+        if let Some(path) = self
+            .notify
+            .prepare(&spec.name, spec.notify_socket, registry)
+        {
+            set_notify_socket(&mut spec, &path);
+        }
+        let event = match spawn::spawn(&spec, self.signals.child_signals(), &mut self.pipes) {
+            Ok(started) => {
+                self.notify.spawned(&spec.name, token, started.pid);
+                if let Some(read_end) = started.readiness {
+                    let registry = self.poll.registry();
+                    self.readiness.watch(&spec.name, token, read_end, registry);
+                }
+                Event::Spawned {
+                    token,
+                    pid: started.pid,
+                }
+            }
+            Err(error) => Event::SpawnFailed { token, error },
+        };
+        self.queue.push_back(event);
     }
 }
 
