@@ -25,6 +25,25 @@ pub fn process(pid: u32) -> Option<Process> {
     })
 }
 
+/// The process group of `pid` (field 5 of `/proc/PID/stat`).
+pub fn group(pid: u32) -> Option<i32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after) = stat.rsplit_once(')')?;
+    after.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// Every process `/proc` shows.
+pub fn all_pids() -> Vec<u32> {
+    fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn parent(pid: u32) -> Option<u32> {
     process(pid).map(|process| process.parent)
 }

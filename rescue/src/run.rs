@@ -74,6 +74,7 @@ pub fn run(options: &Options) -> ! {
         is_pid1,
         stop_deadline: None,
         has_killed: false,
+        unit_groups: Vec::new(),
     }
     .supervise()
 }
@@ -86,6 +87,8 @@ struct Rescue {
     is_pid1: bool,
     stop_deadline: Option<Instant>,
     has_killed: bool,
+    /// The process groups of the services being stopped.
+    unit_groups: Vec<i32>,
 }
 
 impl Rescue {
@@ -170,7 +173,11 @@ impl Rescue {
             return say!("already shutting down");
         }
         say!("shutting down: SIGTERM to every service, SIGKILL after {GRACE:?}");
-        for (index, pid) in self.supervisor.begin_stop() {
+        let stopping = self.supervisor.begin_stop();
+        // The services' groups got theirs: everything else gets one too, but a service's
+        // process must not get a second SIGTERM (a shell's trap would run twice).
+        self.unit_groups = stopping.iter().map(|(_, pid)| *pid).collect();
+        for (index, pid) in stopping {
             sys::signal_group(pid, sys::SIGTERM);
             if self.units.get(index).is_some_and(|unit| unit.is_console) {
                 // An interactive shell ignores SIGTERM; a hangup ends it.
@@ -220,13 +227,29 @@ impl Rescue {
 
     /// As PID 1, every process of the namespace; otherwise our own children, orphans
     /// adopted as subreaper included.
+    /// Every other process of the namespace (as PID 1) or every other child, outside
+    /// the services' process groups; SIGKILL goes to everything.
     fn signal_everything_else(&self, signal: i32) {
-        if self.is_pid1 {
+        if self.is_pid1 && signal == sys::SIGKILL {
             sys::send_signal(-1, signal);
+            return;
+        }
+        let ours = std::process::id();
+        let candidates: Vec<i32> = if self.is_pid1 {
+            procfs::all_pids()
+                .into_iter()
+                .filter(|&pid| pid != ours)
+                .filter_map(|pid| i32::try_from(pid).ok())
+                .collect()
         } else {
-            for pid in procfs::own_children() {
-                sys::send_signal(pid, signal);
+            procfs::own_children()
+        };
+        for pid in candidates {
+            let group = u32::try_from(pid).ok().and_then(procfs::group);
+            if group.is_some_and(|group| self.unit_groups.contains(&group)) {
+                continue;
             }
+            sys::send_signal(pid, signal);
         }
     }
 
