@@ -22,7 +22,7 @@ fn dead_pid_files_go_live_ones_stay() -> TestResult {
     layout.unit(
         "db",
         &format!(
-            r#"command = "for f in dead.pid live.pid LOCK; do [ -e $f ] && echo $f; done > seen; exec sleep 1000"
+            r#"command = "for f in dead.pid live.pid LOCK; do [ -e $f ] && echo $f; done > seen.tmp; mv seen.tmp seen; exec sleep 1000"
 stale-files = {paths:?}
 "#
         ),
