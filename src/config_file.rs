@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic_file::{self, Attributes};
 use crate::control::paths::runtime_dir_candidates;
-use crate::unit::{Settings, parse_settings};
+use crate::unit::{Settings, UnitError, parse_settings};
 
 /// The copy's name inside the state directory.
 pub const LAST_GOOD: &str = "phoenix.toml.last-good";
@@ -44,7 +44,26 @@ pub fn read(config: Option<&Path>) -> Result<Option<(Settings, String)>, String>
     let text = std::fs::read_to_string(&path)
         .map_err(|error| format!("{}: {}", path.display(), crate::sys::io_error_text(&error)))?;
     let settings = parse_settings(&path, &text).map_err(|error| error.to_string())?;
+    missing_disk(&path, &text, &settings)?;
     Ok(Some((settings, text)))
+}
+
+/// A `[[disk]]` path that does not exist is an error at its line: the check could never
+/// tell anything.
+fn missing_disk(path: &Path, text: &str, settings: &Settings) -> Result<(), String> {
+    match settings.disks.iter().find(|disk| !disk.path.exists()) {
+        Some(disk) => Err(UnitError::at(
+            path,
+            text,
+            disk.offset,
+            format!(
+                "invalid path '{}': no such file or directory",
+                disk.path.display()
+            ),
+        )
+        .to_string()),
+        None => Ok(()),
+    }
 }
 
 /// The settings to start with: the file's, else the last valid copy's, else the defaults;
@@ -200,5 +219,26 @@ mod tests {
         );
         let loaded = load(Some(&missing), &[fallback]);
         assert_eq!(loaded.settings, Settings::default());
+    }
+
+    #[test]
+    fn a_disk_path_that_does_not_exist_is_an_error_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("phoenix.toml");
+        let missing = dir.path().join("gone");
+        let text = format!(
+            "grace = \"3s\"\n[[disk]]\npath = {:?}\nwarning = \"1%\"\ncritical = \"2%\"\n",
+            missing.display()
+        );
+        write(&config, &text);
+        let error = read(Some(&config)).unwrap_err();
+        let expected = format!(
+            "{}:3:8: invalid path '{}': no such file or directory",
+            config.display(),
+            missing.display()
+        );
+        assert!(error.contains(&expected), "{error}");
+        write(&config, &text.replace("gone", ""));
+        assert_eq!(read(Some(&config)).unwrap().unwrap().0.disks.len(), 1);
     }
 }

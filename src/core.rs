@@ -119,6 +119,12 @@ pub enum Event {
         probe: ProbeId,
         result: Result<usize, String>,
     },
+    /// The answer to `Action::CheckDisk`: the percent of the filesystem used, or why
+    /// `statvfs` could not tell.
+    DiskChecked {
+        disk: usize,
+        used_percent: Result<f64, String>,
+    },
     /// The services directory was read again (after `Action::LoadUnits`).
     UnitsLoaded(Box<LoadReport>),
     /// A request from the control socket.
@@ -180,6 +186,11 @@ pub enum Action {
     /// Tell the age of a heartbeat file's mtime, as `HeartbeatChecked`.
     CheckHeartbeat {
         probe: ProbeId,
+        path: PathBuf,
+    },
+    /// Tell how full the filesystem holding `path` is (`statvfs`), as `DiskChecked`.
+    CheckDisk {
+        disk: usize,
         path: PathBuf,
     },
     ArmTimer {

@@ -352,6 +352,9 @@ impl EventLoop {
         }
         let (from, to, kind) = match (transition.health, transition.step) {
             (Some((from, to)), _) => (from.to_string(), to.to_string(), Some("health".to_string())),
+            (None, Some((from, to))) if transition.service.starts_with("disk:") => {
+                (from, to, Some("disk".to_string()))
+            }
             (None, Some((from, to))) => (from, to, Some("recovery".to_string())),
             (None, None) => (transition.from.to_string(), transition.to.to_string(), None),
         };
@@ -431,6 +434,11 @@ impl EventLoop {
             Action::CheckHeartbeat { probe, path } => {
                 let age = heartbeat::file_age(&path, SystemTime::now());
                 self.queue.push_back(Event::HeartbeatChecked { probe, age });
+            }
+            Action::CheckDisk { disk, path } => {
+                let used_percent = crate::sys::disk_usage::used_percent(&path);
+                self.queue
+                    .push_back(Event::DiskChecked { disk, used_percent });
             }
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),

@@ -31,6 +31,7 @@ pub mod config_file;
 pub mod control;
 pub mod core;
 pub mod corrupt_file;
+pub mod disk_check;
 pub mod envfile;
 pub mod event_loop;
 pub mod exit_status;

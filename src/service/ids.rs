@@ -28,6 +28,9 @@ pub enum TimerKind {
 /// Timer ids below this are the supervisor's own.
 pub const FIRST_SERVICE_TIMER: TimerId = 16;
 
+/// Timer ids and spawn tokens from here up are not a service's (the disk checks').
+pub const RESERVED_ABOVE: u64 = u64::MAX / 2;
+
 /// Timer kinds per service.
 const TIMER_KINDS: u64 = 10;
 
@@ -51,6 +54,9 @@ impl TimerKind {
 
     /// The (service index, kind) a timer id belongs to.
     pub fn decode(timer: TimerId) -> Option<(usize, TimerKind)> {
+        if timer >= RESERVED_ABOVE {
+            return None;
+        }
         let offset = timer.checked_sub(FIRST_SERVICE_TIMER)?;
         let kind = *TimerKind::ALL.get(usize::try_from(offset % TIMER_KINDS).ok()?)?;
         Some((usize::try_from(offset / TIMER_KINDS).ok()?, kind))
@@ -77,6 +83,9 @@ pub fn spawn_token(index: usize, kind: SpawnKind) -> SpawnToken {
 }
 
 pub fn decode_spawn_token(token: SpawnToken) -> Option<(usize, SpawnKind)> {
+    if token >= RESERVED_ABOVE {
+        return None;
+    }
     let offset = token.checked_sub(FIRST_SERVICE_TIMER)?;
     let kind = match offset % SPAWN_KINDS {
         0 => SpawnKind::Program,
@@ -120,6 +129,8 @@ mod tests {
             assert_eq!(decode_probe_id(probe_id(index)), Some(index));
         }
         assert_eq!(TimerKind::decode(3), None);
+        assert_eq!(TimerKind::decode(RESERVED_ABOVE + 4), None);
+        assert_eq!(decode_spawn_token(RESERVED_ABOVE), None);
         assert_eq!(decode_spawn_token(3), None);
     }
 }

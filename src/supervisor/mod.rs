@@ -6,6 +6,7 @@
 mod control;
 pub mod counters;
 mod dependencies;
+mod disks;
 mod groups;
 mod handoff;
 mod http;
@@ -72,6 +73,8 @@ pub struct Supervisor {
     upward: upward::Upward,
     /// What `/metrics` counts.
     counters: counters::Counters,
+    /// `[[disk]]`: the disk checks and their cleanup hooks.
+    disks: disks::Disks,
 }
 
 impl Supervisor {
@@ -84,6 +87,7 @@ impl Supervisor {
         records: Records,
     ) -> Supervisor {
         let leftovers = Leftovers::new(config.settings.grace);
+        let disks = disks::Disks::new(&config.settings.disks);
         let mut supervisor = Supervisor {
             config,
             services: Vec::new(),
@@ -101,6 +105,7 @@ impl Supervisor {
             resume: None,
             upward: upward::Upward::default(),
             counters: counters::Counters::default(),
+            disks,
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -207,6 +212,9 @@ impl Supervisor {
     }
 
     fn on_exited(&mut self, pid: Pid, status: ExitStatus, now: Instant) -> Vec<Action> {
+        if let Some(actions) = self.disks.on_exited(pid, status) {
+            return actions;
+        }
         let Some((index, kind)) = self.pids.remove(&pid) else {
             if self.config.warn_on_reap {
                 log::warn!("{}", crate::exit_status::reaped_orphan_line(pid, status));
@@ -255,6 +263,9 @@ impl Supervisor {
         result: Result<Pid, SpawnError>,
         now: Instant,
     ) -> Vec<Action> {
+        if disks::is_disk_id(token) {
+            return self.disks.on_spawn_result(token, result, now);
+        }
         let Some((index, kind)) = decode_spawn_token(token) else {
             return Vec::new();
         };
@@ -325,6 +336,7 @@ impl Supervisor {
                 self.leftovers.begin(self.exit_code);
                 self.leftovers.kill_now(now)
             }
+            _ if disks::is_disk_id(timer) => self.disks.on_timer(timer),
             _ => match TimerKind::decode(timer) {
                 Some((index, kind)) => self
                     .services
@@ -388,18 +400,21 @@ impl Supervisor {
 impl Core for Supervisor {
     fn start(&mut self, now: Instant) -> Vec<Action> {
         self.counters.start(&self.services, now);
+        let disks = self.disks.start();
         for (name, error) in &self.invalid {
             log::error!("{name}: not started, invalid unit: {error}");
         }
         // A re-exec carries everything over; saved records are for a cold start.
         if let Some(handoff) = self.resume.take() {
             let mut actions = self.resume(handoff, now);
+            actions.extend(disks);
             actions.extend(self.settle(now));
             actions.extend(self.notify_upward());
             return actions;
         }
         self.restore_records(now);
         let mut actions = self.resume_circuits(now);
+        actions.extend(disks);
         actions.extend(self.settle(now));
         actions.extend(self.notify_upward());
         actions
@@ -448,6 +463,11 @@ impl Core for Supervisor {
                 .service_mut(decode_probe_id(probe))
                 .map_or_else(Vec::new, |s| s.on_probe_finished(outcome, now)),
             Event::HttpRequest { client, path } => self.on_http(client, &path, now),
+            // Shutting down: no more checks, no cleanup started.
+            Event::DiskChecked { .. } if self.shutting_down => Vec::new(),
+            Event::DiskChecked { disk, used_percent } => {
+                self.disks.on_checked(disk, used_percent, now)
+            }
             Event::HeartbeatChecked { probe, age } => self
                 .service_mut(decode_probe_id(probe))
                 .map_or_else(Vec::new, |s| s.on_heartbeat(age, now)),

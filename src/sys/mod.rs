@@ -6,6 +6,7 @@
 
 pub mod credentials;
 pub mod degraded;
+pub mod disk_usage;
 pub mod environment;
 pub mod heartbeat;
 pub mod lock_file;

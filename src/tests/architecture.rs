@@ -14,6 +14,7 @@ const PURE: &[&str] = &[
     "src/control/ctl_cli.rs",
     "src/control/check.rs",
     "src/core.rs",
+    "src/disk_check.rs",
     "src/init.rs",
     "src/shutdown.rs",
     "src/cli.rs",

@@ -29,5 +29,7 @@ pub use model::{
 };
 pub use parse::parse_unit;
 pub use recovery::{GroupConfig, RecoveryConfig, RecoveryStep, SafeMode, Strategy};
-pub use settings::{CriticalAction, ExitCodeSetting, HttpSettings, Settings, parse_settings};
+pub use settings::{
+    CriticalAction, DiskSettings, ExitCodeSetting, HttpSettings, Settings, parse_settings,
+};
 pub use signal::{ParseSignalError, Signal};

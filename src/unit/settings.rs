@@ -1,6 +1,6 @@
 //! System settings from `phoenix.toml`: shutdown timing, what a critical failure does,
 //! Phoenix's exit code, where its runtime files live, the supervision groups units
-//! join and the HTTP endpoint (`settings/http.rs`). Strict like units; every key is optional, and an absent file means all defaults. Paths left unset are resolved by the
+//! join, the HTTP endpoint (`settings/http.rs`) and the disk checks (`settings/disk.rs`). Strict like units; every key is optional, and an absent file means all defaults. Paths left unset are resolved by the
 //! caller, because their defaults depend on who Phoenix runs as.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,8 +17,10 @@ use super::model::OnExhausted;
 use super::recovery::{GroupConfig, Strategy};
 use super::value::{DurationValue, GroupName, MaxFailures};
 
+mod disk;
 mod http;
 
+pub use disk::DiskSettings;
 pub use http::{HttpSettings, MAX_CONNECTIONS as MAX_HTTP_CONNECTIONS};
 
 /// The parsed `phoenix.toml`.
@@ -44,6 +46,8 @@ pub struct Settings {
     pub groups: BTreeMap<String, GroupConfig>,
     /// `[http]`: the read-only HTTP endpoint; none without `listen`.
     pub http: Option<HttpSettings>,
+    /// `[[disk]]`: the paths whose usage is checked.
+    pub disks: Vec<DiskSettings>,
 }
 
 impl Default for Settings {
@@ -60,6 +64,7 @@ impl Default for Settings {
             event_log_keep: 5,
             groups: BTreeMap::new(),
             http: None,
+            disks: Vec::new(),
         }
     }
 }
@@ -147,6 +152,8 @@ struct RawSettings {
     #[serde(default)]
     groups: BTreeMap<GroupName, RawGroup>,
     http: Option<http::RawHttp>,
+    #[serde(default)]
+    disk: Vec<disk::RawDisk>,
 }
 
 /// A `[groups.NAME]` table, exactly as written.
@@ -225,6 +232,11 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
             Some(table) => table.settings(path, text)?,
             None => None,
         },
+        disks: raw
+            .disk
+            .into_iter()
+            .map(|disk| disk.settings(path, text))
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -306,6 +318,7 @@ event-log-keep = 3
                 control_socket: Some(PathBuf::from("/run/x/ctl.sock")),
                 groups: BTreeMap::new(),
                 http: None,
+                disks: Vec::new(),
             }
         );
     }

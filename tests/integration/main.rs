@@ -10,6 +10,7 @@
 mod container;
 mod contrib;
 mod control;
+mod disk;
 mod harness;
 mod http;
 mod procfs;

@@ -129,6 +129,10 @@ impl Shell {
                         pid: self.next_pid,
                     });
                 }
+                Action::CheckDisk { disk, .. } => self.queue.push_back(Event::DiskChecked {
+                    disk,
+                    used_percent: Ok(0.0),
+                }),
                 Action::Signal { target, signal } => {
                     if signal == Signal::KILL {
                         self.kill_leftovers(target);

@@ -165,3 +165,24 @@ fn issue_11_a_services_directory_that_is_a_file_is_a_usage_error() -> TestResult
     fs::write(&file, "command = \"true\"\n")?;
     assert_services_dir_is_a_usage_error(file.to_str().ok_or("path")?, "Not a directory")
 }
+
+#[test]
+fn check_reports_a_disk_path_that_does_not_exist_at_its_line() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.settings("grace = \"1s\"\n[[disk]]\npath = \"/nonexistent/phoenix-disk\"\nwarning = \"50%\"\ncritical = \"80%\"\n")?;
+    layout.unit("web", "command = \"x\"\n")?;
+    let mut args = vec!["--check".to_string()];
+    args.extend(layout.args());
+    let mut phoenix = Plain::start(&args)?;
+    assert_eq!(phoenix.wait_exit(DEADLINE)?, 1, "{}", phoenix.context());
+    // The harness writes a few lines of its own above the text given: the line is the
+    // path's, counted in the file as written.
+    let expected = ":8: invalid path '/nonexistent/phoenix-disk': no such file or directory";
+    let located = phoenix.stderr().lines().any(|line| {
+        line.split_once("phoenix.toml:")
+            .and_then(|(_, rest)| rest.split_once(expected))
+            .is_some_and(|(number, _)| number.parse::<u32>().is_ok_and(|n| n >= 3))
+    });
+    assert!(located, "{}", phoenix.context());
+    Ok(())
+}
