@@ -29,5 +29,8 @@ pub use model::{
 };
 pub use parse::parse_unit;
 pub use recovery::{GroupConfig, RecoveryConfig, RecoveryStep, SafeMode, Strategy};
-pub use settings::{CriticalAction, ExitCodeSetting, HttpSettings, Settings, parse_settings};
+pub use settings::{
+    AlertFormat, AlertSettings, CriticalAction, ExitCodeSetting, HttpSettings, LevelPolicy,
+    Settings, parse_settings,
+};
 pub use signal::{ParseSignalError, Signal};

@@ -17,8 +17,10 @@ use super::model::OnExhausted;
 use super::recovery::{GroupConfig, Strategy};
 use super::value::{DurationValue, GroupName, MaxFailures};
 
+mod alerts;
 mod http;
 
+pub use alerts::{AlertFormat, AlertSettings, LevelPolicy};
 pub use http::{HttpSettings, MAX_CONNECTIONS as MAX_HTTP_CONNECTIONS};
 
 /// The parsed `phoenix.toml`.
@@ -44,6 +46,8 @@ pub struct Settings {
     pub groups: BTreeMap<String, GroupConfig>,
     /// `[http]`: the read-only HTTP endpoint; none without `listen`.
     pub http: Option<HttpSettings>,
+    /// `[alerts]`: channels and per-level thresholds and cooldowns.
+    pub alerts: AlertSettings,
 }
 
 impl Default for Settings {
@@ -60,6 +64,7 @@ impl Default for Settings {
             event_log_keep: 5,
             groups: BTreeMap::new(),
             http: None,
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -147,6 +152,7 @@ struct RawSettings {
     #[serde(default)]
     groups: BTreeMap<GroupName, RawGroup>,
     http: Option<http::RawHttp>,
+    alerts: Option<alerts::RawAlerts>,
 }
 
 /// A `[groups.NAME]` table, exactly as written.
@@ -224,6 +230,10 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
         http: match raw.http {
             Some(table) => table.settings(path, text)?,
             None => None,
+        },
+        alerts: match raw.alerts {
+            Some(table) => table.settings(path, text)?,
+            None => AlertSettings::default(),
         },
     })
 }
@@ -306,6 +316,7 @@ event-log-keep = 3
                 control_socket: Some(PathBuf::from("/run/x/ctl.sock")),
                 groups: BTreeMap::new(),
                 http: None,
+                alerts: AlertSettings::default(),
             }
         );
     }
