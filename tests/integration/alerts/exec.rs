@@ -104,3 +104,28 @@ fn a_cooldown_suppresses_a_repeat_and_the_next_alert_counts_it() -> TestResult {
     assert!(suppressed >= 1, "{json}{}", phoenix.context());
     Ok(())
 }
+
+#[test]
+fn an_incident_that_closes_recovered_sends_an_info_alert() -> TestResult {
+    let layout = alerting_layout("")?;
+    layout.unit(
+        "flaky",
+        r#"command = "[ -e crashed ] && exec sleep 1000; touch crashed; exit 1"
+[restart]
+delay = "50ms"
+[recovery]
+verify = "300ms"
+"#,
+    )?;
+    let phoenix = layout.start(&[])?;
+    phoenix.wait_for_lines("alerts.log", 1)?;
+    let found = alerts(&phoenix)?;
+    let (json, environment) = &found[0];
+    let context = phoenix.context();
+    assert_eq!(json["kind"], "recovered", "{json}{context}");
+    assert_eq!(json["level"], "info", "{json}");
+    assert_eq!(json["resolved"], true, "{json}");
+    assert!(json["incident"].as_u64().is_some(), "{json}");
+    assert_eq!(environment[0], "info", "{context}");
+    Ok(())
+}
