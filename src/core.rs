@@ -139,6 +139,10 @@ pub enum Event {
         client: ClientId,
         path: String,
     },
+    /// An alert (`Action::SendAlert`) was delivered, or given up on.
+    AlertDelivered {
+        ok: bool,
+    },
 }
 
 /// Who a signal goes to.
@@ -255,6 +259,9 @@ pub enum Action {
     NotifyManager {
         message: String,
     },
+    /// Deliver an alert over the `[alerts]` channels; each delivery's end comes back as
+    /// `AlertDelivered`.
+    SendAlert(Box<crate::alerts::Alert>),
 }
 
 /// A pure decision function driven by the event loop.

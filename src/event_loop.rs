@@ -28,6 +28,7 @@
 //! its `max-connections` clients (at most 65535) after it. A source that used up its
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
+mod alerting;
 mod http;
 mod manager;
 mod notify_sockets;
@@ -117,6 +118,8 @@ pub struct Host {
     pub service_manager: Option<(crate::sys::service_manager::ManagerSocket, Option<Duration>)>,
     /// `[http]`: the endpoint to serve, if any.
     pub http: Option<crate::unit::HttpSettings>,
+    /// `[alerts]`: where alerts go.
+    pub alerts: crate::unit::AlertSettings,
 }
 
 pub struct EventLoop {
@@ -140,6 +143,8 @@ pub struct EventLoop {
     reexec: Option<String>,
     /// The service manager above Phoenix, when it runs under one.
     manager: Option<manager::Manager>,
+    /// Running `[alerts] exec` hooks.
+    alert_hooks: alerting::AlertHooks,
 }
 
 /// Listens on the first of `paths` that works; one warning for every one that did not.
@@ -186,6 +191,7 @@ impl EventLoop {
             .take()
             .map(|(socket, watchdog)| manager::Manager::new(socket, watchdog, Instant::now()));
         let http = http::bind_http(host.http.as_ref(), poll.registry(), HTTP);
+        let alert_hooks = alerting::AlertHooks::new(host.alerts.clone());
         Ok(EventLoop {
             http,
             poll,
@@ -203,6 +209,7 @@ impl EventLoop {
             exit_code: None,
             reexec: None,
             manager,
+            alert_hooks,
         })
     }
 
@@ -275,6 +282,7 @@ impl EventLoop {
             self.probes.next_deadline(),
             watchdog,
             http,
+            self.alert_hooks.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -299,9 +307,11 @@ impl EventLoop {
         let mut reaped = Vec::new();
         let children_remain = reap::reap_children(&mut reaped);
         for (pid, status) in reaped {
-            self.queue.push_back(Event::Exited { pid, status });
+            let event = self.alert_hooks.reaped(pid, status);
+            self.queue.push_back(event);
         }
         self.queue.push_back(Event::Drained { children_remain });
+        self.alert_hooks.expire(now);
         for timer in self.timers.take_due(now) {
             self.queue.push_back(Event::TimerFired { timer });
         }
@@ -405,6 +415,7 @@ impl EventLoop {
     fn perform(&mut self, action: Action) {
         match action {
             Action::Spawn { token, spec } => self.spawn(token, spec),
+            Action::SendAlert(alert) => self.send_alert(&alert),
             Action::Signal { target, signal } => process::send_signal(target, signal),
             Action::CheckGroup {
                 token,

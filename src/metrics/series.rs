@@ -194,8 +194,8 @@ fn render_incidents<'a>(
 
 fn render_totals(writer: &mut Writer, supervisor: &Supervisor) {
     let orphans = supervisor.counters().orphans_reaped as f64;
-    // Logs and alerts do not exist yet: their counters are exported as 0, so dashboards
-    // and rules can be written now.
+    // Log capture does not exist yet: its counter is exported as 0, so dashboards and
+    // rules can be written now.
     let totals = [
         (
             "phoenix_orphans_reaped_total",
@@ -207,11 +207,15 @@ fn render_totals(writer: &mut Writer, supervisor: &Supervisor) {
             "Service output lines dropped.",
             0.0,
         ),
-        ("phoenix_alerts_sent_total", "Alerts delivered.", 0.0),
+        (
+            "phoenix_alerts_sent_total",
+            "Alerts delivered.",
+            supervisor.counters().alerts_sent as f64,
+        ),
         (
             "phoenix_alerts_failed_total",
             "Alerts given up after their retries.",
-            0.0,
+            supervisor.counters().alerts_failed as f64,
         ),
     ];
     for (name, help, value) in totals {

@@ -72,6 +72,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
     };
     let supervision_groups = settings.group_names();
     let http = settings.http.clone();
+    let alerts = settings.alerts.clone();
     let history = (settings.event_log_max_bytes, settings.event_log_keep);
     let mut supervisor = supervisor(options, settings, &dir, records);
     let (incidents, known_good) =
@@ -94,6 +95,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         // for itself.
         service_manager: crate::sys::service_manager::from_environment(),
         http,
+        alerts,
     };
     (host, supervisor)
 }

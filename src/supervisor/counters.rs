@@ -63,6 +63,8 @@ pub struct Counters {
     pub time_to_detect: Histogram,
     /// Over recovered incidents, of every service.
     pub time_to_recover: Histogram,
+    pub alerts_sent: u64,
+    pub alerts_failed: u64,
 }
 
 impl Default for Counters {
@@ -72,6 +74,8 @@ impl Default for Counters {
             orphans_reaped: 0,
             time_to_detect: Histogram::new(INCIDENT_BUCKETS),
             time_to_recover: Histogram::new(INCIDENT_BUCKETS),
+            alerts_sent: 0,
+            alerts_failed: 0,
         }
     }
 }
@@ -101,6 +105,15 @@ impl Counters {
                 .resize_with(index + 1, ServiceCounters::default);
         }
         self.services.get_mut(index)
+    }
+
+    /// One alert delivery ended.
+    pub fn count_alert(&mut self, ok: bool) {
+        if ok {
+            self.alerts_sent += 1;
+        } else {
+            self.alerts_failed += 1;
+        }
     }
 
     /// Every service enters its first state now.

@@ -3,6 +3,7 @@
 //! whole: starts what has become startable, stops what must follow a dependency down.
 //! Pure, like the services it drives.
 
+mod alerting;
 mod control;
 pub mod counters;
 mod dependencies;
@@ -75,6 +76,8 @@ pub struct Supervisor {
     counters: counters::Counters,
     /// `[[disk]]`: the disk checks and their cleanup hooks.
     disks: disks::Disks,
+    /// Alert thresholds, cooldowns and suppressed counts.
+    alerts: crate::alerts::Alerts,
 }
 
 impl Supervisor {
@@ -88,6 +91,7 @@ impl Supervisor {
     ) -> Supervisor {
         let leftovers = Leftovers::new(config.settings.grace);
         let disks = disks::Disks::new(&config.settings.disks);
+        let alerts = crate::alerts::Alerts::new(config.settings.alerts.clone());
         let mut supervisor = Supervisor {
             config,
             services: Vec::new(),
@@ -106,6 +110,7 @@ impl Supervisor {
             upward: upward::Upward::default(),
             counters: counters::Counters::default(),
             disks,
+            alerts,
         };
         for unit in report.units {
             supervisor.add(unit);
@@ -471,6 +476,10 @@ impl Core for Supervisor {
             Event::HeartbeatChecked { probe, age } => self
                 .service_mut(decode_probe_id(probe))
                 .map_or_else(Vec::new, |s| s.on_heartbeat(age, now)),
+            Event::AlertDelivered { ok } => {
+                self.counters.count_alert(ok);
+                Vec::new()
+            }
         };
         actions.extend(self.restart_dependencies(now));
         actions.extend(self.supervise_groups(now));
@@ -479,6 +488,7 @@ impl Core for Supervisor {
         actions.extend(self.collect_dirty());
         self.count_outcomes(&actions);
         actions.extend(self.collect_transitions(now));
+        actions.extend(self.raise_alerts(&actions, now));
         actions.extend(self.notify_upward());
         actions
     }

@@ -4,6 +4,7 @@
 //! boundary works on Phoenix's own types (`Signal`, `ExitStatus`, `ProcessSpec`) and never
 //! sees an errno it did not ask for.
 
+pub mod alert_hook;
 pub mod credentials;
 pub mod degraded;
 pub mod disk_usage;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 const PURE: &[&str] = &[
     "src/unit",
+    "src/alerts",
     "src/service",
     "src/supervisor",
     "src/control/protocol.rs",

@@ -17,9 +17,11 @@ use super::model::OnExhausted;
 use super::recovery::{GroupConfig, Strategy};
 use super::value::{DurationValue, GroupName, MaxFailures};
 
+mod alerts;
 mod disk;
 mod http;
 
+pub use alerts::{AlertFormat, AlertSettings, LevelPolicy};
 pub use disk::DiskSettings;
 pub use http::{HttpSettings, MAX_CONNECTIONS as MAX_HTTP_CONNECTIONS};
 
@@ -48,6 +50,8 @@ pub struct Settings {
     pub http: Option<HttpSettings>,
     /// `[[disk]]`: the paths whose usage is checked.
     pub disks: Vec<DiskSettings>,
+    /// `[alerts]`: channels and per-level thresholds and cooldowns.
+    pub alerts: AlertSettings,
 }
 
 impl Default for Settings {
@@ -65,6 +69,7 @@ impl Default for Settings {
             groups: BTreeMap::new(),
             http: None,
             disks: Vec::new(),
+            alerts: AlertSettings::default(),
         }
     }
 }
@@ -154,6 +159,7 @@ struct RawSettings {
     http: Option<http::RawHttp>,
     #[serde(default)]
     disk: Vec<disk::RawDisk>,
+    alerts: Option<alerts::RawAlerts>,
 }
 
 /// A `[groups.NAME]` table, exactly as written.
@@ -237,6 +243,10 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
             .into_iter()
             .map(|disk| disk.settings(path, text))
             .collect::<Result<_, _>>()?,
+        alerts: match raw.alerts {
+            Some(table) => table.settings(path, text)?,
+            None => AlertSettings::default(),
+        },
     })
 }
 
@@ -319,6 +329,7 @@ event-log-keep = 3
                 groups: BTreeMap::new(),
                 http: None,
                 disks: Vec::new(),
+                alerts: AlertSettings::default(),
             }
         );
     }

@@ -7,6 +7,7 @@
 // Test code: a panic here is a failed test, so helpers may index as tests do.
 #![allow(clippy::indexing_slicing)]
 
+mod alerts;
 mod container;
 mod contrib;
 mod control;

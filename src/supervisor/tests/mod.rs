@@ -186,6 +186,7 @@ impl Shell {
                 Action::LoadUnits
                 | Action::SaveState(_)
                 | Action::Record(_)
+                | Action::SendAlert(_)
                 | Action::AdoptProgram { .. }
                 | Action::HttpReply { .. }
                 | Action::Reexec { .. }

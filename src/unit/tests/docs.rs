@@ -130,4 +130,15 @@ fn docs_list_exactly_the_settings() {
     assert_eq!(documented_keys("`[http]`"), accepted_keys(&error.message));
     let error = parse_settings(Path::new("phoenix.toml"), "[[disk]]\nnot-a-key = 1\n").unwrap_err();
     assert_eq!(documented_keys("`[[disk]]`"), accepted_keys(&error.message));
+    let error = parse_settings(Path::new("phoenix.toml"), "[alerts]\nnot-a-key = 1\n").unwrap_err();
+    assert_eq!(documented_keys("`[alerts]`"), accepted_keys(&error.message));
+    let error = parse_settings(
+        Path::new("phoenix.toml"),
+        "[alerts.critical]\nnot-a-key = 1\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        documented_keys("`[alerts.LEVEL]`"),
+        accepted_keys(&error.message)
+    );
 }
