@@ -34,6 +34,7 @@ mod manager;
 mod notify_sockets;
 mod probing;
 mod readiness;
+mod records;
 mod recovery;
 mod requests;
 mod rising;
@@ -50,11 +51,9 @@ use std::time::{Duration, Instant, SystemTime};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::control::event_log::{EventLog, format_rfc3339};
-use crate::control::protocol::{EventRecord, Reply};
+use crate::control::event_log::EventLog;
 use crate::control::server::{ClientId, ControlServer, MAX_CLIENTS};
 use crate::core::{Action, Core, Event};
-use crate::service::Transition;
 use crate::sys::notify_socket::Reading;
 use crate::sys::signals::SignalSource;
 use crate::sys::{heartbeat, process, reap};
@@ -350,42 +349,6 @@ impl EventLoop {
             if reading == Reading::BudgetSpent {
                 self.ready.push(token);
             }
-        }
-    }
-
-    /// A transition: stamped with the wall clock, appended to the event log, streamed.
-    fn record(&mut self, transition: Transition) {
-        if transition.health.is_none() && transition.step.is_none() {
-            let events =
-                crate::sys::s6_supervise::events_for(transition.from.name(), transition.to.name());
-            self.s6.announce(&transition.service, events);
-        }
-        let (from, to, kind) = match (transition.health, transition.step) {
-            (Some((from, to)), _) => (from.to_string(), to.to_string(), Some("health".to_string())),
-            (None, Some((from, to))) if transition.service.starts_with("disk:") => {
-                (from, to, Some("disk".to_string()))
-            }
-            (None, Some((from, to))) => (from, to, Some("recovery".to_string())),
-            (None, None) => (transition.from.to_string(), transition.to.to_string(), None),
-        };
-        let record = EventRecord {
-            time: format_rfc3339(SystemTime::now()),
-            service: transition.service,
-            from,
-            to,
-            kind,
-            reason: transition.reason,
-            exit: transition.exit.map(|status| status.to_string()),
-            restarts: transition.restarts,
-            next_attempt_ms: transition
-                .next_attempt
-                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        };
-        if let Some(log) = &mut self.host.event_log {
-            log.append(&record);
-        }
-        if let Some(server) = &mut self.control {
-            server.broadcast(&Reply::Event(record), self.poll.registry());
         }
     }
 

@@ -11,6 +11,7 @@ mod disks;
 mod groups;
 mod handoff;
 mod http;
+mod records;
 mod reload;
 mod stopping;
 #[cfg(test)]
@@ -22,10 +23,9 @@ use std::time::{Duration, Instant};
 
 use crate::core::{Action, Core, Event, Pid, SpawnError, Target, TimerId};
 use crate::exit_status::{ExitStatus, remap_exit_code};
-use crate::service::record::{Records, ServiceRecord};
+use crate::service::record::Records;
 use crate::service::{
-    Circuit, Service, SpawnKind, State, TimerKind, decode_check_token, decode_probe_id,
-    decode_spawn_token,
+    Service, SpawnKind, TimerKind, decode_check_token, decode_probe_id, decode_spawn_token,
 };
 use crate::shutdown::{FINAL_TIMER, GRACE_TIMER, Leftovers};
 use crate::unit::{CriticalAction, ExitCodeSetting, LoadReport, Settings, Signal, Unit, UnitError};
@@ -175,45 +175,6 @@ impl Supervisor {
 
     fn main_service(&self) -> Option<&Service> {
         self.services.iter().find(|s| s.unit.main && !s.removed)
-    }
-
-    /// Applies what the last run saved, each record to the unit it was kept for; what was
-    /// not applied now never is (a unit added by a reload starts fresh).
-    fn restore_records(&mut self, now: Instant) {
-        for service in &mut self.services {
-            self.records.restore(service, now);
-        }
-        self.records.saved.clear();
-    }
-
-    /// Reopens circuits that were open when Phoenix last stopped.
-    fn resume_circuits(&mut self, now: Instant) -> Vec<Action> {
-        let mut actions = Vec::new();
-        for service in &mut self.services {
-            if let Circuit::Open { until, .. } = service.budget.circuit {
-                let deadline = until.max(now);
-                // Whole seconds, rounded up: "in 4m59s", not "in 298610ms".
-                let when = match deadline - now {
-                    left if left.is_zero() => "now".to_string(),
-                    left => {
-                        let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-                        let left = Duration::from_secs(seconds);
-                        format!("in {}", crate::unit::format_duration(left))
-                    }
-                };
-                log::info!(
-                    "{}: circuit still open from the last run, trial start {when}",
-                    service.unit.name
-                );
-                service.state = State::Cooldown;
-                service.next_attempt = Some(deadline);
-                actions.push(Action::ArmTimer {
-                    timer: service.timer(TimerKind::Restart),
-                    deadline,
-                });
-            }
-        }
-        actions
     }
 
     fn on_exited(&mut self, pid: Pid, status: ExitStatus, now: Instant) -> Vec<Action> {
@@ -382,23 +343,6 @@ impl Supervisor {
                 self.begin_shutdown(code, now)
             }
         }
-    }
-
-    /// Saved records of services whose budget or circuit changed.
-    fn collect_dirty(&mut self) -> Vec<Action> {
-        if !self.services.iter().any(|s| s.dirty) {
-            return Vec::new();
-        }
-        for service in &mut self.services {
-            service.dirty = false;
-        }
-        let records = self
-            .services
-            .iter()
-            .filter(|s| !s.removed)
-            .map(|s| ServiceRecord::of(s, &self.records.services_dir))
-            .collect();
-        vec![Action::SaveState(records)]
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::*;
+pub(super) use crate::service::{Circuit, State};
 
 mod handoff;
 mod http;

@@ -98,6 +98,9 @@ rollback-files = [{config:?}]
     layout.unit("web", &unit)?;
     let phoenix = start(layout)?;
     phoenix.wait_for_log("web: keeping a last-known-good")?;
+    // The log line is the core's decision; the snapshot is complete once its manifest,
+    // written last, is there.
+    phoenix.wait_for_file("state/known-good/web/manifest.json")?;
     std::fs::write(&config, "bad\n")?;
     phoenix.signal(Signal::SIGHUP)?;
     let incident = wait_for_incident(&phoenix, "web", "recovered")?;
