@@ -63,6 +63,18 @@ pub struct Thresholds {
     pub degraded_after: Option<Duration>,
 }
 
+impl Thresholds {
+    /// The thresholds a unit's `[health]` table sets.
+    pub fn of(health: &crate::unit::HealthConfig) -> Thresholds {
+        Thresholds {
+            start_period: health.start_period,
+            failure_threshold: health.failure_threshold,
+            success_threshold: health.success_threshold,
+            degraded_after: Some(health.degraded_after),
+        }
+    }
+}
+
 /// One change of health, with the reason the event log shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HealthChange {

@@ -36,6 +36,21 @@ impl Detection {
             Detection::Request => "request",
         }
     }
+
+    pub const ALL: [Detection; 6] = [
+        Detection::Exit,
+        Detection::Unhealthy,
+        Detection::Hung,
+        Detection::StartTimeout,
+        Detection::Spawn,
+        Detection::Request,
+    ];
+
+    pub fn from_name(name: &str) -> Option<Detection> {
+        Detection::ALL
+            .into_iter()
+            .find(|detection| detection.name() == name)
+    }
 }
 
 /// A rung of the ladder: plain restarts first, then the unit's steps.
@@ -78,6 +93,17 @@ impl StepOutcome {
             StepOutcome::Failed => "failed",
             StepOutcome::Skipped => "skipped",
         }
+    }
+
+    pub fn from_name(name: &str) -> Option<StepOutcome> {
+        [
+            StepOutcome::Trying,
+            StepOutcome::Verified,
+            StepOutcome::Failed,
+            StepOutcome::Skipped,
+        ]
+        .into_iter()
+        .find(|outcome| outcome.name() == name)
     }
 }
 

@@ -304,17 +304,7 @@ impl Service {
     }
 
     fn resume_incident(&self, incident: &IncidentHandoff, now: Instant) -> Incident {
-        let detected_by = [
-            Detection::Exit,
-            Detection::Unhealthy,
-            Detection::Hung,
-            Detection::StartTimeout,
-            Detection::Spawn,
-            Detection::Request,
-        ]
-        .into_iter()
-        .find(|detection| detection.name() == incident.detected_by)
-        .unwrap_or(Detection::Exit);
+        let detected_by = Detection::from_name(&incident.detected_by).unwrap_or(Detection::Exit);
         let mut resumed = Incident::open(
             incident.id,
             &self.unit.name,
@@ -327,14 +317,7 @@ impl Service {
             .steps
             .iter()
             .filter_map(|step| {
-                let outcome = [
-                    StepOutcome::Trying,
-                    StepOutcome::Verified,
-                    StepOutcome::Failed,
-                    StepOutcome::Skipped,
-                ]
-                .into_iter()
-                .find(|outcome| outcome.name() == step.outcome)?;
+                let outcome = StepOutcome::from_name(&step.outcome)?;
                 Some(StepTaken {
                     rung: rung_of(&step.rung)?,
                     started: back(step.started_ms_ago, now),
@@ -423,12 +406,7 @@ impl Service {
             return actions;
         }
         if let Some(health) = &self.unit.health {
-            let thresholds = Thresholds {
-                start_period: health.start_period,
-                failure_threshold: health.failure_threshold,
-                success_threshold: health.success_threshold,
-                degraded_after: Some(health.degraded_after),
-            };
+            let thresholds = Thresholds::of(health);
             let was = handoff
                 .health
                 .as_deref()

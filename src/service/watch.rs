@@ -92,12 +92,7 @@ impl Service {
             actions.extend(self.arm_verify(now));
         }
         if let Some(health) = &self.unit.health {
-            let thresholds = Thresholds {
-                start_period: health.start_period,
-                failure_threshold: health.failure_threshold,
-                success_threshold: health.success_threshold,
-                degraded_after: Some(health.degraded_after),
-            };
+            let thresholds = Thresholds::of(health);
             self.watch.health = Some(HealthTracker::new(thresholds, now));
             actions.push(Action::ArmTimer {
                 timer: self.timer(TimerKind::Probe),
