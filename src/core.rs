@@ -262,6 +262,11 @@ pub enum Action {
     /// Deliver an alert over the `[alerts]` channels; each delivery's end comes back as
     /// `AlertDelivered`.
     SendAlert(Box<crate::alerts::Alert>),
+    /// Tell the receivers that keep alert state (a webhook with `format = "alertmanager"`)
+    /// that these alerts are over; a delivery's end comes back as `AlertDelivered`.
+    ResolveAlerts(Vec<crate::alerts::Firing>),
+    /// Persist the alert bookkeeping (`<state-dir>/alerts.json`).
+    SaveAlerts(Box<crate::alerts::AlertsState>),
 }
 
 /// A pure decision function driven by the event loop.

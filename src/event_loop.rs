@@ -38,6 +38,7 @@ mod records;
 mod recovery;
 mod requests;
 mod rising;
+mod webhooks;
 pub use rising::LoopEnd;
 use rising::panic_text;
 pub mod scrape;
@@ -75,13 +76,17 @@ const READINESS: usize = 3 << 16;
 const MAX_SERVICES: usize = 1 << 16;
 /// The HTTP listener; its clients take the `max-connections` tokens after it.
 const HTTP: usize = 4 << 16;
+/// Webhook deliveries in flight: `WEBHOOKS .. WEBHOOKS + MAX_WEBHOOKS`.
+const WEBHOOKS: usize = 5 << 16;
+const MAX_WEBHOOKS: usize = 64;
 
 // The ranges must not overlap: the owner of a token is found by its range.
 const _: () = assert!(CONTROL + MAX_CLIENTS < PROBES);
 const _: () = assert!(PROBES + MAX_PROBES <= NOTIFY);
 const _: () = assert!(NOTIFY + MAX_SERVICES <= READINESS);
 const _: () = assert!(READINESS + MAX_SERVICES <= HTTP);
-const _: () = assert!((crate::unit::settings::MAX_HTTP_CONNECTIONS as usize) < usize::MAX - HTTP);
+const _: () =
+    assert!(HTTP + 1 + (crate::unit::settings::MAX_HTTP_CONNECTIONS as usize) <= WEBHOOKS);
 
 /// Where notify sockets live, inside the runtime directory (the control socket's).
 const NOTIFY_DIRECTORY: &str = "notify";
@@ -119,6 +124,9 @@ pub struct Host {
     pub http: Option<crate::unit::HttpSettings>,
     /// `[alerts]`: where alerts go.
     pub alerts: crate::unit::AlertSettings,
+    /// `<state-dir>/alerts.json`, where the alert bookkeeping is kept (none: no state
+    /// directory).
+    pub alert_state: Option<crate::alert_state::AlertStore>,
 }
 
 pub struct EventLoop {
@@ -190,7 +198,7 @@ impl EventLoop {
             .take()
             .map(|(socket, watchdog)| manager::Manager::new(socket, watchdog, Instant::now()));
         let http = http::bind_http(host.http.as_ref(), poll.registry(), HTTP);
-        let alert_hooks = alerting::AlertHooks::new(host.alerts.clone());
+        let alert_hooks = alerting::AlertHooks::new(host.alerts.clone(), WEBHOOKS, MAX_WEBHOOKS);
         Ok(EventLoop {
             http,
             poll,
@@ -310,7 +318,8 @@ impl EventLoop {
             self.queue.push_back(event);
         }
         self.queue.push_back(Event::Drained { children_remain });
-        self.alert_hooks.expire(now);
+        self.alert_hooks
+            .expire(now, self.poll.registry(), &mut self.queue);
         for timer in self.timers.take_due(now) {
             self.queue.push_back(Event::TimerFired { timer });
         }
@@ -343,6 +352,10 @@ impl EventLoop {
                 self.readiness.handle(token, registry, &mut self.queue)
             } else if self.http.as_ref().is_some_and(|s| s.owns(token)) {
                 self.serve_http(token, now)
+            } else if self.alert_hooks.owns(token) {
+                self.alert_hooks
+                    .handle(token, now, registry, &mut self.queue);
+                Reading::Drained
             } else {
                 Reading::Drained
             };
@@ -379,6 +392,12 @@ impl EventLoop {
         match action {
             Action::Spawn { token, spec } => self.spawn(token, spec),
             Action::SendAlert(alert) => self.send_alert(&alert),
+            Action::ResolveAlerts(firing) => self.resolve_alerts(&firing),
+            Action::SaveAlerts(state) => {
+                if let Some(store) = &mut self.host.alert_state {
+                    store.save(&state);
+                }
+            }
             Action::Signal { target, signal } => process::send_signal(target, signal),
             Action::CheckGroup {
                 token,

@@ -24,6 +24,7 @@
 //! `unit`, `core`, `init` and `cli` import neither `nix`, `libc`, `mio` nor
 //! `std::process`.
 
+pub mod alert_state;
 pub mod alerts;
 pub mod atomic_file;
 pub mod cli;

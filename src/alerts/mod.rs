@@ -1,9 +1,13 @@
 //! Alerts: which of the core's own signals deserve one (`signals.rs`), at which level,
 //! and whether to send it now — a `threshold` of occurrences per level, service and kind,
-//! then repeats held back for `cooldown` and counted. Pure: it sees the actions a step
-//! produced and the time it is given; delivery (exec, webhook) is the shell's.
+//! then repeats held back for `cooldown` and counted; which alerts are still firing, so a
+//! recovery can resolve them (`firing.rs`); and the state a restart of Phoenix keeps
+//! (`saved.rs`). Pure: it sees the actions a step produced and the time it is given;
+//! delivery (exec, webhook) and the file are the shell's.
 
+mod firing;
 mod payload;
+mod saved;
 mod signals;
 #[cfg(test)]
 mod tests;
@@ -13,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use crate::unit::{AlertSettings, LevelPolicy};
 
-pub use payload::{alertmanager_body, alertname, json_body};
+pub use firing::Firing;
+pub use payload::{alertmanager_body, alertmanager_resolution, alertname, json_body};
+pub use saved::{AlertsState, SavedTally};
 pub use signals::Occurrence;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,18 +54,31 @@ pub enum Kind {
     Hung,
     /// An incident closed with the service recovered.
     Recovered,
+    /// A `[[disk]]` path went over its warning threshold.
+    DiskWarning,
+    /// A `[[disk]]` path went over its critical threshold.
+    DiskCritical,
+    /// A file of the state directory was found corrupt at start and moved aside.
+    CorruptFile,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Failed,
         Kind::Escalated,
+        Kind::DiskCritical,
         Kind::CircuitOpen,
         Kind::RecoveryStep,
         Kind::Unhealthy,
         Kind::Hung,
+        Kind::DiskWarning,
+        Kind::CorruptFile,
         Kind::Recovered,
     ];
+
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -70,13 +89,21 @@ impl Kind {
             Kind::Unhealthy => "unhealthy",
             Kind::Hung => "hung",
             Kind::Recovered => "recovered",
+            Kind::DiskWarning => "disk-warning",
+            Kind::DiskCritical => "disk-critical",
+            Kind::CorruptFile => "corrupt-file",
         }
     }
 
     pub fn level(self) -> Level {
         match self {
-            Kind::Failed | Kind::Escalated => Level::Critical,
-            Kind::CircuitOpen | Kind::RecoveryStep | Kind::Unhealthy | Kind::Hung => Level::Warning,
+            Kind::Failed | Kind::Escalated | Kind::DiskCritical => Level::Critical,
+            Kind::CircuitOpen
+            | Kind::RecoveryStep
+            | Kind::Unhealthy
+            | Kind::Hung
+            | Kind::DiskWarning
+            | Kind::CorruptFile => Level::Warning,
             Kind::Recovered => Level::Info,
         }
     }
@@ -118,6 +145,12 @@ pub struct Alerts {
     /// Incidents already alerted on, per service: (the last opened as hung, the last
     /// closed), so a record written again is not a second occurrence.
     seen: BTreeMap<String, (u64, u64)>,
+    /// Alerts sent at critical or warning and not resolved yet, oldest first.
+    firing: Vec<Firing>,
+    /// Occurrences found outside a step (corrupt files at start), raised with the next.
+    deferred: Vec<Occurrence>,
+    /// Whether the tallies or the firing alerts changed since the state was last taken.
+    changed: bool,
 }
 
 impl Alerts {
@@ -149,6 +182,7 @@ impl Alerts {
             .entry((occurrence.kind, occurrence.service.clone()))
             .or_default();
         tally.count = tally.count.saturating_add(1);
+        self.changed = true;
         if tally.count < policy.threshold {
             return None;
         }
@@ -161,7 +195,7 @@ impl Alerts {
         }
         tally.last_sent = Some(now);
         let suppressed = std::mem::take(&mut tally.suppressed);
-        Some(Alert {
+        let alert = Alert {
             level: occurrence.kind.level(),
             service: occurrence.service,
             kind: occurrence.kind,
@@ -171,6 +205,20 @@ impl Alerts {
             resolved: occurrence.resolved,
             time_to_recover: occurrence.time_to_recover,
             suppressed,
-        })
+        };
+        if alert.level != Level::Info {
+            self.fire(&alert);
+        }
+        Some(alert)
+    }
+
+    /// An occurrence seen outside a step, raised with the next step's.
+    pub fn defer(&mut self, occurrence: Occurrence) {
+        self.deferred.push(occurrence);
+    }
+
+    /// Whether anything worth saving changed since the last call.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Alert, Kind};
+use super::{Alert, Firing, Kind};
 
 /// Phoenix's own JSON object for `alert`, seen at `time`.
 pub fn json_body(alert: &Alert, time: &str) -> String {
@@ -28,8 +28,7 @@ pub fn json_body(alert: &Alert, time: &str) -> String {
     Value::Object(object).to_string()
 }
 
-/// The Alertmanager alert name of a kind: `PhoenixServiceFailed`, …; an incident's
-/// opening and its resolution share `PhoenixIncident`, so the second resolves the first.
+/// The Alertmanager alert name of a kind: `PhoenixServiceFailed`, ….
 pub fn alertname(kind: Kind) -> &'static str {
     match kind {
         Kind::Failed => "PhoenixServiceFailed",
@@ -37,22 +36,35 @@ pub fn alertname(kind: Kind) -> &'static str {
         Kind::CircuitOpen => "PhoenixCircuitOpen",
         Kind::RecoveryStep => "PhoenixRecoveryStep",
         Kind::Unhealthy => "PhoenixServiceUnhealthy",
-        Kind::Hung | Kind::Recovered => "PhoenixIncident",
+        Kind::Hung => "PhoenixServiceHung",
+        Kind::Recovered => "PhoenixServiceRecovered",
+        Kind::DiskWarning => "PhoenixDiskWarning",
+        Kind::DiskCritical => "PhoenixDiskCritical",
+        Kind::CorruptFile => "PhoenixStateFileCorrupt",
     }
 }
 
-/// The Alertmanager API v2 body (`POST /api/v2/alerts`): one alert, `endsAt` set when it
-/// is a resolution.
-pub fn alertmanager_body(alert: &Alert, time: &str) -> String {
+/// The labels that identify an alert to Alertmanager; a resolution must repeat them
+/// exactly.
+fn labels(kind: Kind, service: &str, incident: Option<u64>) -> Value {
     let mut labels = Map::new();
-    labels.insert("alertname".into(), json!(alertname(alert.kind)));
-    labels.insert("service".into(), json!(alert.service));
-    labels.insert("severity".into(), json!(alert.level.name()));
-    if let Some(id) = alert.incident {
+    labels.insert("alertname".into(), json!(alertname(kind)));
+    labels.insert("service".into(), json!(service));
+    labels.insert("severity".into(), json!(kind.level().name()));
+    if let Some(id) = incident {
         labels.insert("incident".into(), json!(id.to_string()));
     }
+    Value::Object(labels)
+}
+
+/// The Alertmanager API v2 body (`POST /api/v2/alerts`): one alert; a recovery, which is
+/// over as it is said, has `endsAt` too.
+pub fn alertmanager_body(alert: &Alert, time: &str) -> String {
     let mut entry = Map::new();
-    entry.insert("labels".into(), Value::Object(labels));
+    entry.insert(
+        "labels".into(),
+        labels(alert.kind, &alert.service, alert.incident),
+    );
     entry.insert(
         "annotations".into(),
         json!({"summary": alert.summary, "suppressed": alert.suppressed.to_string()}),
@@ -62,4 +74,22 @@ pub fn alertmanager_body(alert: &Alert, time: &str) -> String {
         entry.insert("endsAt".into(), json!(time));
     }
     Value::Array(vec![Value::Object(entry)]).to_string()
+}
+
+/// The body that resolves alerts sent earlier: each with the labels it fired with, its
+/// start (`started`, one time per alert) and `endsAt` at `time`.
+pub fn alertmanager_resolution(firing: &[Firing], started: &[String], time: &str) -> String {
+    let entries = firing
+        .iter()
+        .zip(started)
+        .map(|(alert, started)| {
+            json!({
+                "labels": labels(alert.kind, &alert.service, alert.incident),
+                "annotations": {"summary": alert.summary},
+                "startsAt": started,
+                "endsAt": time,
+            })
+        })
+        .collect();
+    Value::Array(entries).to_string()
 }

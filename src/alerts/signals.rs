@@ -1,6 +1,8 @@
 //! Which of the core's own records are alert occurrences: a state change into failed or
-//! cooldown, a change of health to unhealthy, a recovery step beyond a restart, and
-//! incidents (opened as hung, closed escalated or recovered). Pure.
+//! cooldown, a change of health to unhealthy, a recovery step beyond a restart, a disk's
+//! change of level up to warning or critical, and incidents (opened as hung, closed
+//! escalated or recovered); and which end what was firing: an incident closed recovered,
+//! a disk back to ok. Pure.
 
 use std::time::Duration;
 
@@ -23,6 +25,11 @@ pub struct Occurrence {
 }
 
 impl Occurrence {
+    /// A file of the state directory found corrupt at start (`summary` says which).
+    pub fn corrupt_file(summary: String) -> Occurrence {
+        Occurrence::new(Kind::CorruptFile, "phoenix", summary)
+    }
+
     fn new(kind: Kind, service: &str, summary: String) -> Occurrence {
         Occurrence {
             kind,
@@ -38,9 +45,31 @@ impl Occurrence {
 /// Ladder steps that are more than a restart, by the name a step transition moves to.
 const RECOVERY_STEPS: [&str; 4] = ["safe-mode", "rollback", "restore", "restart-dependencies"];
 
+/// The name a disk's records carry before its path (`disk:/var`).
+const DISK_PREFIX: &str = "disk:";
+
+/// A disk's change of level (its hook's end is a "change" to the same level).
+fn of_disk(transition: &Transition) -> Option<Occurrence> {
+    let (from, to) = transition.step.as_ref().filter(|(from, to)| from != to)?;
+    let kind = match to.as_str() {
+        "warning" => Kind::DiskWarning,
+        "critical" => Kind::DiskCritical,
+        _ => return None,
+    };
+    let path = transition.service.strip_prefix(DISK_PREFIX)?;
+    Some(Occurrence::new(
+        kind,
+        &transition.service,
+        format!("disk {path}: {to} (was {from}), {}", transition.reason),
+    ))
+}
+
 fn of_transition(transition: &Transition) -> Option<Occurrence> {
     let name = &transition.service;
     let reason = &transition.reason;
+    if name.starts_with(DISK_PREFIX) {
+        return of_disk(transition);
+    }
     if let Some((_, to)) = &transition.step {
         return RECOVERY_STEPS.contains(&to.as_str()).then(|| {
             Occurrence::new(
@@ -118,13 +147,32 @@ impl Alerts {
         })
     }
 
-    /// The occurrences among one step's actions, in order.
+    /// The occurrences among one step's actions, in order, after any deferred ones.
     pub fn occurrences(&mut self, actions: &[Action]) -> Vec<Occurrence> {
+        let mut found = std::mem::take(&mut self.deferred);
+        found.extend(actions.iter().filter_map(|action| match action {
+            Action::Record(transition) => of_transition(transition),
+            Action::RecordIncident(incident) => self.of_incident(incident),
+            _ => None,
+        }));
+        found
+    }
+
+    /// The services (or `disk:PATH`s) whose firing alerts one step's actions end: an
+    /// incident closed recovered, a disk back to ok.
+    pub fn resolutions(actions: &[Action]) -> Vec<String> {
         actions
             .iter()
             .filter_map(|action| match action {
-                Action::Record(transition) => of_transition(transition),
-                Action::RecordIncident(incident) => self.of_incident(incident),
+                Action::Record(transition) if transition.service.starts_with(DISK_PREFIX) => {
+                    let (from, to) = transition.step.as_ref()?;
+                    (to == "ok" && from != to).then(|| transition.service.clone())
+                }
+                Action::RecordIncident(incident)
+                    if incident.outcome == Some(Outcome::Recovered) =>
+                {
+                    Some(incident.service.clone())
+                }
                 _ => None,
             })
             .collect()

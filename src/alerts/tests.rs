@@ -219,3 +219,111 @@ fn docs_list_exactly_the_kinds_and_their_levels() {
         .collect();
     assert_eq!(documented, kinds);
 }
+
+fn disk_change(from: &str, to: &str) -> Action {
+    Action::Record(Transition {
+        step: Some((from.into(), to.into())),
+        ..transition("disk:/var", State::Running, State::Running)
+    })
+}
+
+#[test]
+fn a_disk_going_up_a_level_is_an_occurrence_and_back_to_ok_a_resolution() {
+    let mut alerts = Alerts::new(settings(1, Duration::ZERO));
+    let found = alerts.occurrences(&[
+        disk_change("ok", "warning"),
+        disk_change("warning", "critical"),
+    ]);
+    let kinds: Vec<Kind> = found.iter().map(|o| o.kind).collect();
+    assert_eq!(kinds, [Kind::DiskWarning, Kind::DiskCritical]);
+    assert_eq!(found[1].service, "disk:/var");
+    // A hook's end is a "change" to the same level: nothing.
+    assert!(
+        alerts
+            .occurrences(&[disk_change("critical", "critical")])
+            .is_empty()
+    );
+    assert!(Alerts::resolutions(&[disk_change("critical", "critical")]).is_empty());
+    assert_eq!(
+        Alerts::resolutions(&[disk_change("critical", "ok")]),
+        ["disk:/var".to_string()]
+    );
+}
+
+#[test]
+fn sent_warnings_fire_until_resolved_and_info_never_fires() {
+    let now = Instant::now();
+    let mut alerts = Alerts::new(settings(1, Duration::ZERO));
+    let unhealthy = Occurrence {
+        kind: Kind::Unhealthy,
+        ..failed("web")
+    };
+    let recovered = Occurrence {
+        kind: Kind::Recovered,
+        ..failed("web")
+    };
+    alerts.raise(unhealthy.clone(), now).unwrap();
+    alerts.raise(unhealthy, now).unwrap();
+    alerts.raise(failed("db"), now).unwrap();
+    alerts.raise(recovered, now).unwrap();
+    assert_eq!(alerts.firing().len(), 2, "{:?}", alerts.firing());
+    let resolved = alerts.resolve("web");
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].kind, Kind::Unhealthy);
+    assert!(alerts.resolve("web").is_empty());
+    assert_eq!(alerts.firing()[0].service, "db");
+}
+
+#[test]
+fn a_resolution_repeats_the_labels_the_alert_fired_with() {
+    let now = Instant::now();
+    let mut alerts = Alerts::new(settings(1, Duration::ZERO));
+    let hung = Occurrence {
+        kind: Kind::Hung,
+        incident: Some(9),
+        ..failed("web")
+    };
+    let alert = alerts.raise(hung, now).unwrap();
+    let fired: serde_json::Value = serde_json::from_str(&alertmanager_body(&alert, "T0")).unwrap();
+    let resolved = alerts.resolve("web");
+    let body: serde_json::Value = serde_json::from_str(&alertmanager_resolution(
+        &resolved,
+        &["T0".to_string()],
+        "T1",
+    ))
+    .unwrap();
+    assert_eq!(body[0]["labels"], fired[0]["labels"]);
+    assert_eq!(body[0]["startsAt"], "T0");
+    assert_eq!(body[0]["endsAt"], "T1");
+    assert!(fired[0].get("endsAt").is_none());
+}
+
+#[test]
+fn the_state_carries_cooldowns_and_firing_alerts_to_the_next_run() {
+    let now = Instant::now();
+    let mut first = Alerts::new(settings(1, Duration::from_secs(3600)));
+    first.raise(failed("web"), now).unwrap();
+    assert!(first.take_changed());
+    assert!(!first.take_changed());
+    let mut second = Alerts::new(settings(1, Duration::from_secs(3600)));
+    second.restore(first.state());
+    assert!(!second.take_changed());
+    assert_eq!(second.raise(failed("web"), now), None, "still cooling down");
+    let later = now + Duration::from_secs(3601);
+    let alert = second.raise(failed("web"), later).unwrap();
+    assert_eq!(alert.suppressed, 1);
+    assert_eq!(second.resolve("web").len(), 1);
+}
+
+#[test]
+fn deferred_occurrences_come_first_with_the_next_step() {
+    let mut alerts = Alerts::new(settings(1, Duration::ZERO));
+    alerts.defer(Occurrence::corrupt_file("state.json is corrupt".into()));
+    let found = alerts.occurrences(&[]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].kind, found[0].service.as_str()),
+        (Kind::CorruptFile, "phoenix")
+    );
+    assert!(alerts.occurrences(&[]).is_empty());
+}

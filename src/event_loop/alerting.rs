@@ -1,20 +1,26 @@
 //! Alert delivery as the shell's: each `Action::SendAlert` runs the `[alerts] exec` hook as
 //! a child (the JSON on its stdin, `PHOENIX_ALERT_*` in its environment), killed with its
-//! group at `HOOK_TIMEOUT`. Its exit is reaped by the loop's drain like any child's, but
-//! comes back to the core as `Event::AlertDelivered` rather than as an orphan's exit.
-//! The webhook is not delivered yet (a warning at start says so).
+//! group at `HOOK_TIMEOUT`, and posts to the `webhook` (`webhooks.rs`) in its `format`.
+//! A hook's exit is reaped by the loop's drain like any child's, but comes back to the core
+//! as `Event::AlertDelivered` rather than as an orphan's exit; so does a webhook's end.
+//! `Action::ResolveAlerts` goes to an `alertmanager` webhook only: the other channels got
+//! the recovery's own alert, and only Alertmanager holds alerts that need closing.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use crate::alerts::{Alert, json_body};
+use mio::{Registry, Token};
+
+use crate::alerts::{Alert, Firing, alertmanager_body, alertmanager_resolution, json_body};
+use crate::clocks::Clocks;
 use crate::control::event_log::format_rfc3339;
 use crate::core::{Event, Pid, Target};
 use crate::exit_status::ExitStatus;
 use crate::sys::alert_hook::spawn_alert_hook;
 use crate::sys::process;
-use crate::unit::{AlertSettings, Signal};
+use crate::unit::{AlertFormat, AlertSettings, Signal};
 
 use super::EventLoop;
+use super::webhooks::Webhooks;
 
 /// An exec hook still running after this is killed, and its alert counted as failed.
 const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,37 +33,66 @@ struct Hook {
     killed: bool,
 }
 
-#[derive(Debug, Default)]
 pub struct AlertHooks {
     settings: AlertSettings,
     running: Vec<Hook>,
+    webhooks: Option<Webhooks>,
 }
 
 impl AlertHooks {
-    pub fn new(settings: AlertSettings) -> AlertHooks {
-        if let Some(webhook) = &settings.webhook {
-            log::warn!(
-                "alerts: webhook http://{}{} is not delivered to yet (only exec is)",
-                webhook.host_header,
-                webhook.path
-            );
-        }
+    /// The channels of `settings`; webhook deliveries take the tokens `first_token ..
+    /// first_token + capacity`.
+    pub fn new(settings: AlertSettings, first_token: usize, capacity: usize) -> AlertHooks {
+        let webhooks = settings
+            .webhook
+            .clone()
+            .map(|target| Webhooks::new(target, first_token, capacity));
         AlertHooks {
             settings,
             running: Vec::new(),
+            webhooks,
         }
     }
 
+    pub fn owns(&self, token: Token) -> bool {
+        self.webhooks.as_ref().is_some_and(|w| w.owns(token))
+    }
+
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.running
+        let hooks = self
+            .running
             .iter()
             .filter(|hook| !hook.killed)
             .map(|hook| hook.deadline)
-            .min()
+            .min();
+        let webhooks = self.webhooks.as_ref().and_then(Webhooks::next_deadline);
+        [hooks, webhooks].into_iter().flatten().min()
     }
 
-    /// Kills the hooks past their deadline (their exits are reaped later).
-    pub fn expire(&mut self, now: Instant) {
+    /// A readiness event on a webhook delivery's socket.
+    pub fn handle(
+        &mut self,
+        token: Token,
+        now: Instant,
+        registry: &Registry,
+        events: &mut std::collections::VecDeque<Event>,
+    ) {
+        if let Some(webhooks) = &mut self.webhooks {
+            webhooks.handle(token, now, registry, events);
+        }
+    }
+
+    /// Kills the hooks past their deadline (their exits are reaped later); fails webhook
+    /// tries past theirs and starts the retries that are due.
+    pub fn expire(
+        &mut self,
+        now: Instant,
+        registry: &Registry,
+        events: &mut std::collections::VecDeque<Event>,
+    ) {
+        if let Some(webhooks) = &mut self.webhooks {
+            webhooks.expire(now, registry, events);
+        }
         for hook in self
             .running
             .iter_mut()
@@ -89,14 +124,6 @@ impl AlertHooks {
     }
 }
 
-/// The wall-clock time of an instant the core saw.
-fn wall_time(at: Instant) -> SystemTime {
-    let ago = Instant::now().saturating_duration_since(at);
-    SystemTime::now()
-        .checked_sub(ago)
-        .unwrap_or_else(SystemTime::now)
-}
-
 impl EventLoop {
     pub(super) fn send_alert(&mut self, alert: &Alert) {
         log::info!(
@@ -106,10 +133,25 @@ impl EventLoop {
             alert.kind.name(),
             alert.summary
         );
+        let clocks = Clocks::now();
+        let time = format_rfc3339(clocks.to_system_time(alert.at));
+        if let Some(webhooks) = &mut self.alert_hooks.webhooks {
+            let body = match self.alert_hooks.settings.format {
+                AlertFormat::Json => json_body(alert, &time),
+                AlertFormat::Alertmanager => alertmanager_body(alert, &time),
+            };
+            let what = format!("the {} alert of {}", alert.kind.name(), alert.service);
+            webhooks.post(
+                &body,
+                what,
+                Instant::now(),
+                self.poll.registry(),
+                &mut self.queue,
+            );
+        }
         let Some(argv) = self.alert_hooks.settings.exec.clone() else {
             return;
         };
-        let time = format_rfc3339(wall_time(alert.at));
         let environment = [
             ("PHOENIX_ALERT_LEVEL", alert.level.name()),
             ("PHOENIX_ALERT_SERVICE", alert.service.as_str()),
@@ -131,5 +173,39 @@ impl EventLoop {
                 self.queue.push_back(Event::AlertDelivered { ok: false });
             }
         }
+    }
+}
+
+impl EventLoop {
+    /// `Action::ResolveAlerts`: to an `alertmanager` webhook, the alerts as they fired
+    /// with `endsAt` now.
+    pub(super) fn resolve_alerts(&mut self, firing: &[Firing]) {
+        if self.alert_hooks.settings.format != AlertFormat::Alertmanager {
+            return;
+        }
+        let Some(webhooks) = &mut self.alert_hooks.webhooks else {
+            return;
+        };
+        let clocks = Clocks::now();
+        let started: Vec<String> = firing
+            .iter()
+            .map(|alert| format_rfc3339(clocks.to_system_time(alert.started)))
+            .collect();
+        let now = format_rfc3339(clocks.to_system_time(Instant::now()));
+        let body = alertmanager_resolution(firing, &started, &now);
+        let services: Vec<&str> = firing.iter().map(|alert| alert.service.as_str()).collect();
+        log::info!(
+            "alerts: resolving {} alert(s) of {}",
+            firing.len(),
+            services.join(", ")
+        );
+        let what = format!("the resolution of {} alert(s)", firing.len());
+        webhooks.post(
+            &body,
+            what,
+            Instant::now(),
+            self.poll.registry(),
+            &mut self.queue,
+        );
     }
 }

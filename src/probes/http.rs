@@ -1,5 +1,6 @@
-//! One http probe's exchange on a connected socket: write `GET PATH HTTP/1.1` (however many
-//! writes it takes), read until the status line and the headers parse, and judge the status.
+//! One http exchange on a connected socket: write the request — a probe's `GET PATH
+//! HTTP/1.1`, or a webhook's `POST` with its body — however many writes it takes, read
+//! until the status line and the headers parse, and judge the status.
 //! The head must fit a fixed 8 KiB buffer and the body is never read, so a server that
 //! talks forever costs no more than that. It never waits: each call goes as far as the
 //! socket allows and says whether the exchange is over.
@@ -33,9 +34,9 @@ pub(super) enum Head {
 }
 
 impl HttpExchange {
-    pub(super) fn new(target: &HttpTarget) -> HttpExchange {
+    pub(super) fn new(request: Vec<u8>) -> HttpExchange {
         HttpExchange {
-            request: format_request(target).into_bytes(),
+            request,
             written: 0,
             head: vec![0; HEAD_LIMIT],
             filled: 0,
@@ -111,6 +112,18 @@ pub(super) fn format_request(target: &HttpTarget) -> String {
         target.host_header,
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// A `POST` of `body` to `target` (a webhook): one request per connection too.
+pub fn format_post(target: &HttpTarget, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: phoenix/{}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        target.path,
+        target.host_header,
+        env!("CARGO_PKG_VERSION"),
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// Parses the head received so far with httparse, skipping interim 1xx heads (103 Early

@@ -17,7 +17,10 @@
 mod http;
 mod tcp;
 
+pub use http::format_post;
+
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
@@ -134,7 +137,17 @@ impl Probes {
                 self.slots.capacity()
             )));
         };
-        let probe = match connect(id, target, timeout, now, token, registry) {
+        let exchange = match target {
+            ProbeTarget::Tcp(_) => None,
+            ProbeTarget::Http(http) => {
+                Some(HttpExchange::new(http::format_request(http).into_bytes()))
+            }
+        };
+        let request = Request {
+            address: target.address(),
+            exchange,
+        };
+        let probe = match connect(id, request, timeout, now, token, registry) {
             Ok(probe) => probe,
             Err(reason) => {
                 self.slots.abandon(token);
@@ -144,6 +157,44 @@ impl Probes {
         self.slots.fill(token, probe);
         self.token_by_id.insert(id, token);
         Ok(())
+    }
+
+    /// Starts an http exchange that sends `request` as it is (a webhook's `POST`) to
+    /// `address`; its outcome arrives like a probe's, a 2xx or 3xx answer a success.
+    pub fn start_request(
+        &mut self,
+        id: u64,
+        address: SocketAddr,
+        request: Vec<u8>,
+        timeout: Duration,
+        now: Instant,
+        registry: &Registry,
+    ) -> Result<(), ProbeFailure> {
+        self.cancel(id, registry);
+        let Some(token) = self.slots.vacant() else {
+            return Err(ProbeFailure {
+                id,
+                reason: format!(
+                    "too many requests in flight (the limit is {})",
+                    self.slots.capacity()
+                ),
+            });
+        };
+        let request = Request {
+            address,
+            exchange: Some(HttpExchange::new(request)),
+        };
+        match connect(id, request, timeout, now, token, registry) {
+            Ok(probe) => {
+                self.slots.fill(token, probe);
+                self.token_by_id.insert(id, token);
+                Ok(())
+            }
+            Err(reason) => {
+                self.slots.abandon(token);
+                Err(ProbeFailure { id, reason })
+            }
+        }
     }
 
     /// Drives the probe behind `token` after a readiness event; a finished probe's result
@@ -219,23 +270,27 @@ impl Probes {
     }
 }
 
+/// Where to connect, and the http exchange to run once connected (none: a tcp probe,
+/// over once connected).
+struct Request {
+    address: SocketAddr,
+    exchange: Option<HttpExchange>,
+}
+
 /// A connected-or-connecting probe registered under `token`, or why there is none.
 fn connect(
     id: u64,
-    target: &ProbeTarget,
+    request: Request,
     timeout: Duration,
     now: Instant,
     token: Token,
     registry: &Registry,
 ) -> Result<Probe, String> {
-    let mut stream = TcpStream::connect(target.address())
+    let mut stream = TcpStream::connect(request.address)
         .map_err(|error| tcp::describe_error("connect", &error))?;
-    let (interest, exchange) = match target {
-        ProbeTarget::Tcp(_) => (Interest::WRITABLE, None),
-        ProbeTarget::Http(http) => (
-            Interest::READABLE | Interest::WRITABLE,
-            Some(HttpExchange::new(http)),
-        ),
+    let interest = match request.exchange {
+        None => Interest::WRITABLE,
+        Some(_) => Interest::READABLE | Interest::WRITABLE,
     };
     registry
         .register(&mut stream, token, interest)
@@ -253,7 +308,7 @@ fn connect(
         deadline: now.checked_add(timeout).unwrap_or(now),
         timeout,
         is_connected: false,
-        exchange,
+        exchange: request.exchange,
     })
 }
 

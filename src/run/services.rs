@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::alert_state::AlertStore;
 use crate::cli::Options;
 use crate::config_file::{self, Config};
 use crate::control::event_log::{self, EventLog};
@@ -77,6 +78,14 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
     let mut supervisor = supervisor(options, settings, &dir, records);
     let (incidents, known_good) =
         recovery_stores(state.as_deref(), history, &mut supervisor, &mut moved_aside);
+    let alert_state = state.as_deref().map(|dir| {
+        let path = dir.join(crate::alert_state::FILE_NAME);
+        let (saved, moved) = crate::alert_state::load(&path, now);
+        moved_aside.extend(moved);
+        supervisor.restore_alerts(saved);
+        AlertStore::new(path)
+    });
+    supervisor.alert_corrupt_files(moved_aside.iter().map(MovedAside::describe));
     if let Some(log) = &mut event_log {
         for moved in &moved_aside {
             log.append(&moved.event(now));
@@ -96,6 +105,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         service_manager: crate::sys::service_manager::from_environment(),
         http,
         alerts,
+        alert_state,
     };
     (host, supervisor)
 }

@@ -359,6 +359,7 @@ impl Core for Supervisor {
             actions.extend(disks);
             actions.extend(self.settle(now));
             actions.extend(self.notify_upward());
+            actions.extend(self.raise_alerts(&[], now));
             return actions;
         }
         self.restore_records(now);
@@ -366,6 +367,7 @@ impl Core for Supervisor {
         actions.extend(disks);
         actions.extend(self.settle(now));
         actions.extend(self.notify_upward());
+        actions.extend(self.raise_alerts(&[], now));
         actions
     }
 

@@ -82,7 +82,7 @@ impl Read for Trickle {
 #[test]
 fn partial_writes_resume_where_they_stopped() {
     let target = parse_http_url("http://127.0.0.1:8080/ready").unwrap();
-    let mut exchange = HttpExchange::new(&target);
+    let mut exchange = HttpExchange::new(format_request(&target).into_bytes());
     let mut socket = Trickle {
         write_size: 7,
         is_blocked: false,

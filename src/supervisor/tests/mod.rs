@@ -188,6 +188,8 @@ impl Shell {
                 | Action::SaveState(_)
                 | Action::Record(_)
                 | Action::SendAlert(_)
+                | Action::ResolveAlerts(_)
+                | Action::SaveAlerts(_)
                 | Action::AdoptProgram { .. }
                 | Action::HttpReply { .. }
                 | Action::Reexec { .. }
