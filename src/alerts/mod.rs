@@ -191,6 +191,12 @@ impl Alerts {
             .is_some_and(|sent| now.saturating_duration_since(sent) < policy.cooldown);
         if cooling {
             tally.suppressed = tally.suppressed.saturating_add(1);
+            log::info!(
+                "{}: {} alert held back by the cooldown ({} since the last one sent)",
+                occurrence.service,
+                occurrence.kind.name(),
+                tally.suppressed
+            );
             return None;
         }
         tally.last_sent = Some(now);

@@ -2,7 +2,8 @@
 //! cooldown, a change of health to unhealthy, a recovery step beyond a restart, a disk's
 //! change of level up to warning or critical, and incidents (opened as hung, closed
 //! escalated or recovered); and which end what was firing: an incident closed recovered,
-//! a disk back to ok. Pure.
+//! a run verified good (its last-known-good kept: after a cooldown's trial start, or an
+//! operator's start of a failed service), a disk back to ok. Pure.
 
 use std::time::Duration;
 
@@ -159,7 +160,7 @@ impl Alerts {
     }
 
     /// The services (or `disk:PATH`s) whose firing alerts one step's actions end: an
-    /// incident closed recovered, a disk back to ok.
+    /// incident closed recovered, a run verified good, a disk back to ok.
     pub fn resolutions(actions: &[Action]) -> Vec<String> {
         actions
             .iter()
@@ -173,6 +174,7 @@ impl Alerts {
                 {
                     Some(incident.service.clone())
                 }
+                Action::SaveKnownGood { unit, .. } => Some(unit.name.clone()),
                 _ => None,
             })
             .collect()

@@ -3,4 +3,7 @@
 //! the next alert sent counting it as suppressed; an incident that closes recovered sends
 //! its info alert.
 
+mod alertmanager;
 mod exec;
+mod state;
+mod webhook;

@@ -10,10 +10,10 @@ use crate::harness::TestResult;
 use crate::services::setup::ServicesDir;
 
 /// A tmpfs mounted for the test, unmounted when dropped (a failing test included).
-struct Tmpfs(PathBuf);
+pub struct Tmpfs(PathBuf);
 
 impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> TestResult<Tmpfs> {
+    pub fn mount(dir: &Path, size: &str) -> TestResult<Tmpfs> {
         std::fs::create_dir_all(dir)?;
         let status = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
