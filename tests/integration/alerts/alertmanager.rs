@@ -1,7 +1,8 @@
 //! The webhook channel against a real Alertmanager (Debian's `prometheus-alertmanager`) on
 //! loopback, its API v2 read back with curl: a service failed for good is a critical alert
-//! there; a circuit that opened is a warning alert, resolved (gone from the active alerts)
-//! once the trial start after the cooldown runs verified good.
+//! there; an unhealthy service is a warning alert, resolved (gone from the active alerts)
+//! when its incident closes recovered; a circuit that opened is one too, resolved once the
+//! trial start after the cooldown runs verified good.
 
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -168,5 +169,54 @@ fn an_open_circuit_fires_and_the_verified_trial_start_resolves_it() -> TestResul
         "the third start held{}",
         phoenix.context()
     );
+    Ok(())
+}
+
+/// Unhealthy in its first run (its probe fails while `sick` exists), healthy after the
+/// restart that `on-unhealthy` gives it.
+const SICK_THEN_WELL: &str = r#"command = '''
+n=$(cat count 2>/dev/null || echo 0)
+echo $((n + 1)) > count
+if [ "$n" -eq 0 ]; then touch sick; else rm -f sick; fi
+exec sleep 1000
+'''
+[restart]
+delay = "50ms"
+[health]
+check = "exec"
+command = "test ! -e sick"
+interval = "100ms"
+failure-threshold = 2
+[recovery]
+verify = "500ms"
+"#;
+
+#[test]
+fn an_incident_that_closes_recovered_resolves_the_unhealthy_alert() -> TestResult {
+    let alertmanager = Alertmanager::start()?;
+    let layout = ServicesDir::new()?;
+    layout.settings(&alertmanager.webhook_settings())?;
+    layout.unit("sickly", SICK_THEN_WELL)?;
+    let phoenix = layout.start(&[])?;
+    phoenix.eventually(
+        "Alertmanager holds PhoenixServiceUnhealthy for sickly",
+        || {
+            alertmanager
+                .alert("PhoenixServiceUnhealthy", "sickly")
+                .is_some()
+        },
+    )?;
+    phoenix.wait_for_log("sickly: incident 1 recovered")?;
+    phoenix.eventually("the recovery resolves the alert in Alertmanager", || {
+        alertmanager
+            .alert("PhoenixServiceUnhealthy", "sickly")
+            .is_none()
+    })?;
+    let context = phoenix.context();
+    assert!(
+        phoenix.stderr().contains("resolving 1 alert(s) of sickly"),
+        "{context}"
+    );
+    assert_eq!(phoenix.read("count").trim(), "2", "{context}");
     Ok(())
 }
