@@ -55,6 +55,8 @@ pub struct ProcessSpec {
     /// An s6 service directory: Phoenix holds its `supervise/lock` and announces state
     /// changes in its `event/` fifodir, as s6-supervise does, for s6's own tools.
     pub s6_service_dir: Option<PathBuf>,
+    /// `[limits]`: resource limits, `oom_score_adj`, no-new-privileges.
+    pub limits: crate::unit::Limits,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +87,7 @@ impl ProcessSpec {
             watchdog_usec: None,
             stale_files: Vec::new(),
             s6_service_dir: None,
+            limits: crate::unit::Limits::default(),
         }
     }
 }

@@ -196,9 +196,13 @@ fn set_process_attributes(options: &Options) {
             log::warn!("unable to set the parent-death signal {signal}: {error}");
         }
     }
+    if process::is_pid1() {
+        crate::sys::spawn::protect_phoenix();
+        return;
+    }
     // Under a proxy that already made Phoenix a subreaper (the flag survives exec) there
     // is nothing to do and nothing to warn about.
-    if process::is_pid1() || process::is_child_subreaper() {
+    if process::is_child_subreaper() {
         return;
     }
     if !options.subreaper {

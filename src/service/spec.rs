@@ -39,6 +39,7 @@ pub fn process_spec(service: &Service) -> ProcessSpec {
         .as_ref()
         .map(|watchdog| u64::try_from(watchdog.timeout.as_micros()).unwrap_or(u64::MAX));
     spec.stale_files = unit.stale_files.clone();
+    spec.limits = unit.limits.clone();
     spec.s6_service_dir = unit.s6.as_ref().map(|_| unit.source.clone());
     spec
 }

@@ -28,7 +28,9 @@ use program::resolve_program;
 use readiness::ReadinessPipe;
 use watchdog::PidVariable;
 
+mod limits;
 mod program;
+pub use limits::protect_phoenix;
 mod readiness;
 mod watchdog;
 
@@ -46,10 +48,13 @@ enum Step {
     Setgid = 5,
     Setuid = 6,
     Readiness = 7,
+    Rlimit = 8,
+    OomScore = 9,
+    NoNewPrivileges = 10,
 }
 
 impl Step {
-    const ALL: [Step; 7] = [
+    const ALL: [Step; 10] = [
         Step::Chdir,
         Step::Exec,
         Step::Stdin,
@@ -57,6 +62,9 @@ impl Step {
         Step::Setgid,
         Step::Setuid,
         Step::Readiness,
+        Step::Rlimit,
+        Step::OomScore,
+        Step::NoNewPrivileges,
     ];
 
     fn from_code(code: i32) -> Option<Step> {
@@ -85,6 +93,7 @@ struct Prepared {
     readiness: Option<(RawFd, RawFd)>,
     umask: Option<libc::mode_t>,
     credentials: Credentials,
+    limits: limits::PreparedLimits,
     inherit_signals: bool,
 }
 
@@ -190,6 +199,20 @@ fn child_failed(
             "readiness descriptor {}: {text}",
             spec.readiness_fd.unwrap_or_default()
         ),
+        Some(Step::Rlimit) => {
+            let asked: Vec<String> = spec
+                .limits
+                .resources
+                .iter()
+                .map(|(resource, limit)| format!("{} = {limit}", resource.name()))
+                .collect();
+            format!("setrlimit ([limits] {}): {text}", asked.join(", "))
+        }
+        Some(Step::OomScore) => format!(
+            "oom-score-adjust {}: {text}",
+            spec.limits.oom_score_adjust.unwrap_or_default()
+        ),
+        Some(Step::NoNewPrivileges) => format!("no-new-privileges: {text}"),
         Some(Step::Exec) | None => format!("exec {}: {text}", prepared.path.to_string_lossy()),
     };
     SpawnError {
@@ -311,6 +334,7 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         readiness: None,
         umask: spec.umask.map(|umask| umask & 0o777),
         credentials,
+        limits: limits::prepare(&spec.limits),
         inherit_signals: spec.inherit_signals,
     })
 }
@@ -389,6 +413,16 @@ unsafe fn exec_child(prepared: &mut Prepared, signals: &ChildSignals, report: i3
         }
         if let Some(umask) = prepared.umask {
             libc::umask(umask);
+        }
+        if let Err(failure) = limits::apply(&prepared.limits) {
+            fail(
+                report,
+                match failure {
+                    limits::LimitFailure::Resource => Step::Rlimit,
+                    limits::LimitFailure::OomScore => Step::OomScore,
+                    limits::LimitFailure::NoNewPrivileges => Step::NoNewPrivileges,
+                },
+            );
         }
         set_credentials(&prepared.credentials, report);
         // After the uid change, so the directory is checked with the service's rights.

@@ -9,6 +9,7 @@ mod docs_tests;
 pub mod duration;
 pub mod error;
 pub mod graph;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod parse;
@@ -22,6 +23,7 @@ pub use checks::{HealthConfig, OnUnhealthy, Probe, ReadyCheck, ReadyConfig, Watc
 pub use duration::{ParseDurationError, format_duration, parse_duration};
 pub use error::UnitError;
 pub use graph::{Cycle, find_cycles, start_order};
+pub use limits::{Limits, Resource, Rlimit};
 pub use load::{LoadReport, holds_units, load_dir};
 pub use model::{
     Command, EnvironmentFile, Kind, OnExhausted, RestartConfig, RestartPolicy, S6Extras,

@@ -46,6 +46,8 @@ pub struct Unit {
     pub recovery: RecoveryConfig,
     /// The `[groups.NAME]` of `phoenix.toml` this unit belongs to.
     pub supervision_group: Option<String>,
+    /// `[limits]`: resource limits and privileges, applied between fork and exec.
+    pub limits: super::Limits,
     /// Only for s6-style directories.
     pub s6: Option<S6Extras>,
 }
@@ -80,6 +82,7 @@ impl Unit {
             stale_files: Vec::new(),
             recovery: RecoveryConfig::default(),
             supervision_group: None,
+            limits: super::Limits::default(),
             s6: None,
         }
     }

@@ -14,10 +14,11 @@ use super::checks::{
     watchdog_config,
 };
 use super::error::UnitError;
+use super::limits::RawLimits;
 use super::model::{Kind, OnExhausted, RestartConfig, RestartPolicy, StopConfig, StopMode, Unit};
 use super::value::{
     CommandValue, DurationValue, EnvironmentFileValue, GroupName, Jitter, MaxFailures, Multiplier,
-    SignalValue, Umask, UnitName, VariableName,
+    SignalValue, TableOnly, Umask, UnitName, VariableName,
 };
 use recovery::{RawRecovery, recovery_config};
 
@@ -59,6 +60,7 @@ pub struct RawUnit {
     pub stale_files: Vec<Spanned<PathBuf>>,
     pub recovery: Option<RawRecovery>,
     pub supervision_group: Option<Spanned<GroupName>>,
+    pub limits: Option<TableOnly<RawLimits>>,
 }
 
 /// The `[restart]` table, exactly as written.
@@ -216,6 +218,10 @@ pub fn build_unit(
         stale_files,
         recovery,
         supervision_group: raw.supervision_group.map(|group| group.into_inner().0),
+        limits: raw
+            .limits
+            .map(|limits| limits.0.into_limits())
+            .unwrap_or_default(),
         s6: None,
     };
     Ok(ParsedUnit {

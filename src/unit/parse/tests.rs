@@ -62,6 +62,13 @@ max-cooldown = "2h"
 signal = "SIGINT"
 timeout = "3s"
 mode = "process"
+
+[limits]
+nofile = "1024:65536"
+core = "unlimited"
+cpu = 60
+no-new-privileges = true
+oom-score-adjust = 500
 "#;
 
 #[test]
@@ -127,6 +134,33 @@ fn parses_every_key() {
         stale_files: Vec::new(),
         recovery: crate::unit::RecoveryConfig::default(),
         supervision_group: None,
+        limits: crate::unit::Limits {
+            resources: vec![
+                (
+                    crate::unit::Resource::Nofile,
+                    crate::unit::Rlimit {
+                        soft: Some(1024),
+                        hard: Some(65536),
+                    },
+                ),
+                (
+                    crate::unit::Resource::Core,
+                    crate::unit::Rlimit {
+                        soft: None,
+                        hard: None,
+                    },
+                ),
+                (
+                    crate::unit::Resource::Cpu,
+                    crate::unit::Rlimit {
+                        soft: Some(60),
+                        hard: Some(60),
+                    },
+                ),
+            ],
+            no_new_privileges: true,
+            oom_score_adjust: Some(500),
+        },
         s6: None,
     };
     assert_eq!(unit, expected);
@@ -368,4 +402,32 @@ fn syntax_errors_are_located() {
     assert!(!error.message.contains('\n'), "{error:?}");
     let error = parse_error("command = \"x\n");
     assert!(!error.message.contains('\n'), "{error:?}");
+}
+
+#[test]
+fn bad_limits_are_errors_at_their_value() {
+    assert_error_at(
+        "command = \"x\"\n[limits]\nnofile = \"lots\"\n",
+        3,
+        10,
+        "expected a number, \"unlimited\", or \"SOFT:HARD\"",
+    );
+    assert_error_at(
+        "command = \"x\"\n[limits]\nstack = \"unlimited:1024\"\n",
+        3,
+        9,
+        "the soft limit is above the hard one",
+    );
+    assert_error_at(
+        "command = \"x\"\n[limits]\noom-score-adjust = 1001\n",
+        3,
+        20,
+        "expected an integer from -1000 to 1000",
+    );
+    assert_error_at(
+        "command = \"x\"\n[limits]\nfiles = 10\n",
+        3,
+        1,
+        "unknown field `files`",
+    );
 }

@@ -68,6 +68,14 @@ fn docs_list_exactly_the_restart_keys() {
 }
 
 #[test]
+fn docs_list_exactly_the_limits_keys() {
+    assert_eq!(
+        documented_keys("`[limits]`"),
+        unit_table_keys("command = \"x\"\n[limits]\nnot-a-key = 1\n")
+    );
+}
+
+#[test]
 fn docs_list_exactly_the_stop_keys() {
     assert_eq!(
         documented_keys("`[stop]`"),

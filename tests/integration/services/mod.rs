@@ -5,6 +5,7 @@ mod dependencies;
 mod fallbacks;
 mod last_good;
 mod leftovers;
+mod limits;
 mod loading;
 mod main_service;
 mod persistence;
