@@ -113,6 +113,9 @@ fn save(path: &Path, state: &AlertsState) -> std::io::Result<()> {
 /// What an earlier run kept, and the file itself when it was corrupt (moved aside at
 /// `now`). A missing file is a first start; one that cannot be read is a warning.
 pub fn load(path: &Path, now: SystemTime) -> (AlertsState, Option<MovedAside>) {
+    if let Some(moved) = crate::corrupt_file::move_aside_link(path, now) {
+        return (AlertsState::default(), Some(moved));
+    }
     let text = match std::fs::read(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {

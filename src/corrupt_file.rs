@@ -89,8 +89,23 @@ fn free_name(path: &Path, seconds: u64) -> Option<PathBuf> {
         .find(|candidate| candidate.symlink_metadata().is_err())
 }
 
-/// Each of `paths` (a JSON-lines file and its rotations) that exists and is corrupt, moved
-/// aside. A file that cannot be read is left to the reader, which warns.
+/// A symbolic link where Phoenix keeps a file of its own was put there by someone else
+/// (Phoenix writes regular files only): it is moved aside — the link itself, never what
+/// it points at — and never read or written through.
+pub fn move_aside_link(path: &Path, now: SystemTime) -> Option<MovedAside> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    is_link.then(|| {
+        move_aside(
+            path,
+            "a symbolic link, not a file Phoenix wrote".to_string(),
+            now,
+        )
+    })
+}
+
+/// Each of `paths` (a JSON-lines file and its rotations) that exists and is corrupt, or a
+/// symbolic link, moved aside. A file that cannot be read is left to the reader, which
+/// warns.
 pub fn move_aside_corrupt_lines<T: DeserializeOwned>(
     paths: &[PathBuf],
     now: SystemTime,
@@ -98,6 +113,9 @@ pub fn move_aside_corrupt_lines<T: DeserializeOwned>(
     paths
         .iter()
         .filter_map(|path| {
+            if let Some(moved) = move_aside_link(path, now) {
+                return Some(moved);
+            }
             let bytes = std::fs::read(path).ok()?;
             let problem = json_lines_problem::<T>(&bytes)?;
             Some(move_aside(path, problem, now))

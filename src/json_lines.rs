@@ -151,6 +151,8 @@ impl<T: Serialize + DeserializeOwned> JsonLines<T> {
             .create(true)
             // The same readers as the control socket: root and Phoenix's own uid.
             .mode(0o600)
+            // A link planted at the live name is refused (ELOOP), never appended through.
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&self.path)?;
         self.size = file.metadata()?.len();
         if self.size > 0 {

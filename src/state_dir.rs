@@ -9,6 +9,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::sys::lock_file::{self, Locking, StateLock};
@@ -86,14 +87,23 @@ pub fn claim(dir: Option<PathBuf>) -> (Option<PathBuf>, Option<StateLock>) {
     }
 }
 
-/// Creates `dir` if needed and writes, syncs and removes a file in it.
+/// Creates `dir` if needed (0700), checks that nobody else can write in it, and writes,
+/// syncs and removes a file in it.
 fn probe(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(error) if error.kind() != io::ErrorKind::AlreadyExists => return Err(error),
+        _ => {}
+    }
+    check_private(dir)?;
     let path = dir.join(format!(".probe-{}", std::process::id()));
+    let _ = fs::remove_file(&path);
     let result = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
         .and_then(|mut file| {
             file.write_all(b"phoenix")?;
@@ -101,6 +111,31 @@ fn probe(dir: &Path) -> io::Result<()> {
         });
     let _ = fs::remove_file(&path);
     result
+}
+
+/// A state directory another user could write in could be made to hold links Phoenix
+/// follows (or files it trusts): like sshd's StrictModes, it must belong to Phoenix's user
+/// and be writable by nobody else.
+fn check_private(dir: &Path) -> io::Result<()> {
+    let metadata = fs::metadata(dir)?;
+    let owner = metadata.uid();
+    let me = nix::unistd::geteuid().as_raw();
+    let problem = if owner != me {
+        Some(format!("it belongs to uid {owner}, not Phoenix's uid {me}"))
+    } else if metadata.mode() & 0o022 != 0 {
+        Some(format!(
+            "its mode {:04o} lets others write in it",
+            metadata.mode() & 0o7777
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(io::Error::other(format!(
+            "{problem} (state there could be tampered with)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -114,6 +114,9 @@ fn write_atomically(path: &Path, file: &StateFile) -> std::io::Result<()> {
 /// file (records without fingerprints, which cannot be matched to a definition) is
 /// ignored with a line saying so, and replaced by the first save.
 pub fn load(path: &Path, now: SystemTime) -> (Vec<ServiceRecord>, Option<MovedAside>) {
+    if let Some(moved) = crate::corrupt_file::move_aside_link(path, now) {
+        return (Vec::new(), Some(moved));
+    }
     let text = match std::fs::read(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None),

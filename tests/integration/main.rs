@@ -17,6 +17,7 @@ mod http;
 mod procfs;
 mod recovery;
 mod rising;
+mod security;
 mod services;
 mod tini_mode;
 mod upward;
