@@ -269,6 +269,23 @@ pub enum Action {
     SaveAlerts(Box<crate::alerts::AlertsState>),
 }
 
+impl Action {
+    /// Whether the action only records what happened (the event log, incidents, state and
+    /// alert files, alert delivery): the shell may perform it after a step's other
+    /// actions, so it never delays a spawn or a signal.
+    pub fn is_bookkeeping(&self) -> bool {
+        matches!(
+            self,
+            Action::Record(_)
+                | Action::RecordIncident(_)
+                | Action::SaveState(_)
+                | Action::SaveAlerts(_)
+                | Action::SendAlert(_)
+                | Action::ResolveAlerts(_)
+        )
+    }
+}
+
 /// A pure decision function driven by the event loop.
 pub trait Core {
     /// The first actions, before any event.

@@ -372,18 +372,24 @@ impl EventLoop {
     fn dispatch(&mut self, core: &mut dyn Core, now: Instant) -> Result<(), String> {
         while let Some(event) = self.queue.pop_front() {
             log::debug!("event: {event:?}");
-            catch_unwind(AssertUnwindSafe(|| {
+            crate::logging::hold();
+            let stepped = catch_unwind(AssertUnwindSafe(|| {
                 crate::fault::before_step(&event);
                 let actions = core.step(event, now);
                 self.perform_all(actions);
-            }))
-            .map_err(|payload| panic_text(payload.as_ref()))?;
+            }));
+            crate::logging::release();
+            stepped.map_err(|payload| panic_text(payload.as_ref()))?;
         }
         Ok(())
     }
 
+    /// A step's actions in order, its bookkeeping (records, state files, alerts) last: a
+    /// restart's fork must not wait behind an event-log append or a state file's fsync.
     fn perform_all(&mut self, actions: Vec<Action>) {
-        for action in actions {
+        let (bookkeeping, acting): (Vec<Action>, Vec<Action>) =
+            actions.into_iter().partition(Action::is_bookkeeping);
+        for action in acting.into_iter().chain(bookkeeping) {
             self.perform(action);
         }
     }
@@ -461,6 +467,7 @@ impl EventLoop {
                 s6_service_dir,
             } => self.adopt(token, &name, pid, notify_socket, s6_service_dir.as_deref()),
             Action::LoadUnits => {
+                crate::sys::spawn::forget_programs();
                 if let Some(dir) = &self.host.services_dir {
                     let report = crate::unit::load_dir(dir, &self.host.supervision_groups);
                     for warning in &report.warnings {

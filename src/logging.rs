@@ -1,7 +1,67 @@
 //! Phoenix's log lines on stderr: `[phoenix] warn: message`. Filters come from
 //! `PHOENIX_LOG`, then `RUST_LOG` (env_logger syntax), else from tini-style verbosity.
+//!
+//! The loop holds the lines of one step ([`hold`]) and writes them after the step's
+//! actions ([`release`]), in one write: a restart's fork does not wait behind the
+//! transition's log line, and a burst of lines costs one system call. At most
+//! `MAX_HELD` bytes are held; a longer burst is written as it comes.
 
 use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Bytes of log lines held at most before they are written anyway.
+const MAX_HELD: usize = 64 * 1024;
+
+static HOLDING: AtomicBool = AtomicBool::new(false);
+static HELD: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// env_logger's filters, Phoenix's format, and the holding of lines.
+struct PhoenixLogger {
+    filters: env_logger::Logger,
+}
+
+impl log::Log for PhoenixLogger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        self.filters.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record) {
+        if !self.filters.matches(record) {
+            return;
+        }
+        let level = record.level().as_str().to_ascii_lowercase();
+        let line = format!("[phoenix] {level}: {}\n", record.args());
+        if HOLDING.load(Ordering::Relaxed)
+            && let Ok(mut held) = HELD.lock()
+        {
+            held.extend_from_slice(line.as_bytes());
+            if held.len() < MAX_HELD {
+                return;
+            }
+            let _ = std::io::stderr().write_all(&std::mem::take(&mut *held));
+            return;
+        }
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+
+    fn flush(&self) {}
+}
+
+/// From now on, log lines are held until [`release`].
+pub fn hold() {
+    HOLDING.store(true, Ordering::Relaxed);
+}
+
+/// Writes the lines held since [`hold`], and stops holding.
+pub fn release() {
+    HOLDING.store(false, Ordering::Relaxed);
+    if let Ok(mut held) = HELD.lock()
+        && !held.is_empty()
+    {
+        let _ = std::io::stderr().write_all(&std::mem::take(&mut *held));
+    }
+}
 
 /// tini's verbosity scale mapped onto log levels: 0 errors, 1 warnings, 2 info, 3 debug,
 /// 4 and above trace.
@@ -24,12 +84,12 @@ pub fn init(verbosity: u8) {
     {
         builder.parse_filters(&filters);
     }
-    builder.format(|out, record| {
-        let level = record.level().as_str().to_ascii_lowercase();
-        writeln!(out, "[phoenix] {level}: {}", record.args())
-    });
+    let filters = builder.build();
+    let max_level = filters.filter();
     // A second init (tests) is harmless.
-    let _ = builder.try_init();
+    if log::set_boxed_logger(Box::new(PhoenixLogger { filters })).is_ok() {
+        log::set_max_level(max_level);
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@ use crate::process_spec::{Placement, ProcessSpec};
 use crate::sys::credentials::{Credentials, resolve_credentials};
 use crate::sys::environment::build_environment;
 use crate::sys::signals::ChildSignals;
-use program::resolve_program;
+use program::resolve_remembered;
+pub use program::forget_programs;
 use readiness::ReadinessPipe;
 use watchdog::PidVariable;
 
@@ -213,7 +214,10 @@ fn child_failed(
             spec.limits.oom_score_adjust.unwrap_or_default()
         ),
         Some(Step::NoNewPrivileges) => format!("no-new-privileges: {text}"),
-        Some(Step::Exec) | None => format!("exec {}: {text}", prepared.path.to_string_lossy()),
+        Some(Step::Exec) | None => {
+            forget_programs();
+            format!("exec {}: {text}", prepared.path.to_string_lossy())
+        }
     };
     SpawnError {
         pid: Some(pid),
@@ -276,7 +280,7 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| v.clone())
         .unwrap_or_else(|| OsString::from(DEFAULT_PATH));
-    let path = resolve_program(program, &search).ok_or_else(|| SpawnError {
+    let path = resolve_remembered(program, &search).ok_or_else(|| SpawnError {
         pid: None,
         errno: libc::ENOENT,
         message: format!("exec {program}: command not found"),

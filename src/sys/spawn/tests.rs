@@ -4,6 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use crate::process_spec::EnvironmentFileSpec;
+use crate::sys::spawn::program::resolve_program;
 
 #[test]
 fn resolves_like_execvp() {
@@ -18,6 +19,30 @@ fn resolves_like_execvp() {
     assert_eq!(resolve_program("missing-tool", &search), None);
     assert_eq!(resolve_program("", &search), None);
     assert_eq!(resolve_program("./x", &search), Some(PathBuf::from("./x")));
+}
+
+#[test]
+fn a_program_found_once_is_remembered_until_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("a");
+    let second = dir.path().join("b");
+    for bin in [&first, &second] {
+        std::fs::create_dir(bin).unwrap();
+    }
+    let tool = "phoenix-remembered-tool";
+    let late = second.join(tool);
+    std::fs::write(&late, "").unwrap();
+    std::fs::set_permissions(&late, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let search = OsString::from(format!("{}:{}", first.display(), second.display()));
+    assert_eq!(resolve_remembered(tool, &search), Some(late.clone()));
+    // One earlier on the path now: still the remembered one, no directory is read again…
+    let early = first.join(tool);
+    std::fs::write(&early, "").unwrap();
+    std::fs::set_permissions(&early, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(resolve_remembered(tool, &search), Some(late));
+    // …until a reload or a failed exec forgets it.
+    forget_programs();
+    assert_eq!(resolve_remembered(tool, &search), Some(early));
 }
 
 /// Waits for this test's own child only: other tests run in parallel threads.
