@@ -743,11 +743,33 @@ def phoenix_version(bench):
         return ""
 
 
-PEER_CLASSES = [PhoenixServices, PhoenixTini, Tini, DumbInit, Catatonit, S6, Runit, Supervisord, Horust]
-PEER_NAMES = ["phoenix", "tini", "dumb-init", "catatonit", "s6", "runit", "supervisord", "horust"]
+class PhoenixBaseline(PhoenixServices):
+    """A second Phoenix build (`--baseline PATH`, say the one before a change), run beside
+    the first in the same scenario so a change is measured A/B in one run."""
+    name = "phoenix (baseline)"
+
+    def path(self):
+        return self.bench.baseline
+
+    def unavailable(self):
+        if not self.bench.baseline:
+            return "no --baseline given"
+        return None if os.access(self.bench.baseline, os.X_OK) else f"{self.bench.baseline}: not executable"
+
+    def is_phoenix(self):
+        return False
+
+    def version(self):
+        return self.bench.baseline or ""
+
+
+PEER_CLASSES = [PhoenixServices, PhoenixBaseline, PhoenixTini, Tini, DumbInit, Catatonit, S6, Runit, Supervisord, Horust]
+PEER_NAMES = ["phoenix", "baseline", "tini", "dumb-init", "catatonit", "s6", "runit", "supervisord", "horust"]
 
 
 def peer_key(peer):
+    if isinstance(peer, PhoenixBaseline):
+        return "baseline"
     return "phoenix" if peer.is_phoenix() else peer.name.split()[0]
 
 
@@ -865,6 +887,10 @@ class Bench:
         self.args = args
         self.settings = Settings(args.quick)
         wanted = set(args.peers.split(",")) if args.peers else set(PEER_NAMES)
+        if args.baseline:
+            wanted.add("baseline")
+        else:
+            wanted.discard("baseline")
         unknown = wanted - set(PEER_NAMES)
         if unknown:
             raise SystemExit(f"bench: unknown peer(s) {', '.join(sorted(unknown))}; known: {', '.join(PEER_NAMES)}")
@@ -872,6 +898,7 @@ class Bench:
         self._id = 0
         self.helpers = Helpers(self.path("bin"))
         self.phoenix = args.phoenix or os.path.join(REPO, "target", "release", "phoenix")
+        self.baseline = args.baseline or None
         if not os.access(self.phoenix, os.X_OK):
             self.phoenix = None
         self.phoenix_build_failed = os.environ.get("BENCH_PHOENIX_BUILD") == "failed"
@@ -1984,6 +2011,8 @@ def main():
                          + ", ".join(f"{i + 1}={n}" for i, (n, _) in enumerate(SCENARIOS)))
     ap.add_argument("--peers", default="", help="comma-separated subset of: " + ",".join(PEER_NAMES))
     ap.add_argument("--phoenix", default="", help="Phoenix binary (default: target/release/phoenix)")
+    ap.add_argument("--baseline", default="", help="a second Phoenix binary to run beside the first "
+                                                    "(peer 'baseline'; only with --baseline)")
     ap.add_argument("--output", default="", help="also write the markdown report to this file")
     ap.add_argument("--json", default="", help="also write raw results as JSON to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, configs)")
