@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::{AlertsState, Firing, Kind, SavedTally};
-use crate::atomic_file::{self, Attributes};
+use crate::atomic_file::{self, Attributes, SaveOutcomes};
 use crate::clocks::Clocks;
 use crate::corrupt_file::{MovedAside, move_aside};
 
@@ -46,36 +46,23 @@ struct StoredFiring {
     started_unix_ms: u64,
 }
 
-/// The alerts file of one run.
+/// The alerts file of one run; its save failures are logged by [`SaveOutcomes`].
 pub struct AlertStore {
     path: PathBuf,
-    is_failing: bool,
+    outcomes: SaveOutcomes,
 }
 
 impl AlertStore {
     pub fn new(path: PathBuf) -> AlertStore {
         AlertStore {
             path,
-            is_failing: false,
+            outcomes: SaveOutcomes::new("alert state"),
         }
     }
 
     pub fn save(&mut self, state: &AlertsState) {
-        match save(&self.path, state) {
-            Ok(()) if self.is_failing => {
-                log::info!("alert state saved to {} again", self.path.display());
-                self.is_failing = false;
-            }
-            Ok(()) => {}
-            Err(error) if !self.is_failing => {
-                log::warn!(
-                    "unable to save alert state to {}: {error}; not saved until it recovers",
-                    self.path.display()
-                );
-                self.is_failing = true;
-            }
-            Err(_) => {}
-        }
+        let result = save(&self.path, state);
+        self.outcomes.note(&self.path, result);
     }
 }
 

@@ -9,6 +9,44 @@ use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// How the saves of one file went: a failure is one warning when saving starts failing
+/// and one line when it works again, never one per save (a full disk must not flood the
+/// log).
+pub struct SaveOutcomes {
+    /// What the file holds, for the log lines ("state", "alert state").
+    what: &'static str,
+    is_failing: bool,
+}
+
+impl SaveOutcomes {
+    pub fn new(what: &'static str) -> SaveOutcomes {
+        SaveOutcomes {
+            what,
+            is_failing: false,
+        }
+    }
+
+    /// Logs `result` of saving to `path` if it changes how saving goes.
+    pub fn note(&mut self, path: &Path, result: io::Result<()>) {
+        let what = self.what;
+        match result {
+            Ok(()) if self.is_failing => {
+                log::info!("{what} saved to {} again", path.display());
+                self.is_failing = false;
+            }
+            Ok(()) => {}
+            Err(error) if !self.is_failing => {
+                log::warn!(
+                    "unable to save {what} to {}: {error}; not saved until it recovers",
+                    path.display()
+                );
+                self.is_failing = true;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 /// A temporary file, complete and synced, waiting to replace its target; removed again
 /// when dropped without [`Staged::commit`].
 pub struct Staged {

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic_file::{self, Attributes};
+use crate::atomic_file::{self, Attributes, SaveOutcomes};
 use crate::clocks::{Clocks, millis};
 use crate::corrupt_file::{MovedAside, move_aside};
 use crate::service::Circuit;
@@ -56,11 +56,10 @@ enum StoredCircuit {
     },
 }
 
-/// The state file of one run: saving warns once when it starts failing and once when it
-/// recovers, never once per state change (a full disk must not flood the log).
+/// The state file of one run; its save failures are logged by [`SaveOutcomes`].
 pub struct StateStore {
     path: PathBuf,
-    is_failing: bool,
+    outcomes: SaveOutcomes,
 }
 
 impl StateStore {
@@ -72,26 +71,13 @@ impl StateStore {
     pub fn new(path: PathBuf) -> StateStore {
         StateStore {
             path,
-            is_failing: false,
+            outcomes: SaveOutcomes::new("state"),
         }
     }
 
     pub fn save(&mut self, records: &[ServiceRecord]) {
-        match save(&self.path, records) {
-            Ok(()) if self.is_failing => {
-                log::info!("state saved to {} again", self.path.display());
-                self.is_failing = false;
-            }
-            Ok(()) => {}
-            Err(error) if !self.is_failing => {
-                log::warn!(
-                    "unable to save state to {}: {error}; not saved until it recovers",
-                    self.path.display()
-                );
-                self.is_failing = true;
-            }
-            Err(_) => {}
-        }
+        let result = save(&self.path, records);
+        self.outcomes.note(&self.path, result);
     }
 }
 

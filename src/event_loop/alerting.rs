@@ -135,19 +135,13 @@ impl EventLoop {
         );
         let clocks = Clocks::now();
         let time = format_rfc3339(clocks.to_system_time(alert.at));
-        if let Some(webhooks) = &mut self.alert_hooks.webhooks {
+        if self.alert_hooks.webhooks.is_some() {
             let body = match self.alert_hooks.settings.format {
                 AlertFormat::Json => json_body(alert, &time),
                 AlertFormat::Alertmanager => alertmanager_body(alert, &time),
             };
             let what = format!("the {} alert of {}", alert.kind.name(), alert.service);
-            webhooks.post(
-                &body,
-                what,
-                Instant::now(),
-                self.poll.registry(),
-                &mut self.queue,
-            );
+            self.post_to_webhook(&body, what);
         }
         let Some(argv) = self.alert_hooks.settings.exec.clone() else {
             return;
@@ -180,12 +174,11 @@ impl EventLoop {
     /// `Action::ResolveAlerts`: to an `alertmanager` webhook, the alerts as they fired
     /// with `endsAt` now.
     pub(super) fn resolve_alerts(&mut self, firing: &[Firing]) {
-        if self.alert_hooks.settings.format != AlertFormat::Alertmanager {
+        if self.alert_hooks.settings.format != AlertFormat::Alertmanager
+            || self.alert_hooks.webhooks.is_none()
+        {
             return;
         }
-        let Some(webhooks) = &mut self.alert_hooks.webhooks else {
-            return;
-        };
         let clocks = Clocks::now();
         let started: Vec<String> = firing
             .iter()
@@ -200,12 +193,13 @@ impl EventLoop {
             services.join(", ")
         );
         let what = format!("the resolution of {} alert(s)", firing.len());
-        webhooks.post(
-            &body,
-            what,
-            Instant::now(),
-            self.poll.registry(),
-            &mut self.queue,
-        );
+        self.post_to_webhook(&body, what);
+    }
+
+    fn post_to_webhook(&mut self, body: &str, what: String) {
+        if let Some(webhooks) = &mut self.alert_hooks.webhooks {
+            let registry = self.poll.registry();
+            webhooks.post(body, what, Instant::now(), registry, &mut self.queue);
+        }
     }
 }

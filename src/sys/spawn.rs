@@ -24,8 +24,8 @@ use crate::process_spec::{Placement, ProcessSpec};
 use crate::sys::credentials::{Credentials, resolve_credentials};
 use crate::sys::environment::build_environment;
 use crate::sys::signals::ChildSignals;
-use program::resolve_remembered;
 pub use program::forget_programs;
+use program::resolve_remembered;
 use readiness::ReadinessPipe;
 use watchdog::PidVariable;
 
