@@ -10,6 +10,7 @@ pub mod duration;
 pub mod error;
 pub mod graph;
 pub mod load;
+pub mod log;
 pub mod model;
 pub mod parse;
 pub mod recovery;
@@ -23,6 +24,7 @@ pub use duration::{ParseDurationError, format_duration, parse_duration};
 pub use error::UnitError;
 pub use graph::{Cycle, find_cycles, start_order};
 pub use load::{LoadReport, holds_units, load_dir};
+pub use log::LogConfig;
 pub use model::{
     Command, EnvironmentFile, Kind, OnExhausted, RestartConfig, RestartPolicy, S6Extras,
     StopConfig, StopMode, Unit, is_valid_name,

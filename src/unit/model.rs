@@ -46,6 +46,8 @@ pub struct Unit {
     pub recovery: RecoveryConfig,
     /// The `[groups.NAME]` of `phoenix.toml` this unit belongs to.
     pub supervision_group: Option<String>,
+    /// `[log]`: Phoenix captures the output; none: the system default, or inherited.
+    pub log: Option<super::log::LogConfig>,
     /// Only for s6-style directories.
     pub s6: Option<S6Extras>,
 }
@@ -80,6 +82,7 @@ impl Unit {
             stale_files: Vec::new(),
             recovery: RecoveryConfig::default(),
             supervision_group: None,
+            log: None,
             s6: None,
         }
     }

@@ -14,6 +14,7 @@ use super::checks::{
     watchdog_config,
 };
 use super::error::UnitError;
+use super::log::RawLog;
 use super::model::{Kind, OnExhausted, RestartConfig, RestartPolicy, StopConfig, StopMode, Unit};
 use super::value::{
     CommandValue, DurationValue, EnvironmentFileValue, GroupName, Jitter, MaxFailures, Multiplier,
@@ -59,6 +60,7 @@ pub struct RawUnit {
     pub stale_files: Vec<Spanned<PathBuf>>,
     pub recovery: Option<RawRecovery>,
     pub supervision_group: Option<Spanned<GroupName>>,
+    pub log: Option<RawLog>,
 }
 
 /// The `[restart]` table, exactly as written.
@@ -178,6 +180,10 @@ pub fn build_unit(
         .map(|recovery| recovery_config(&source_text, recovery))
         .transpose()?
         .unwrap_or_default();
+    let log = raw
+        .log
+        .map(|log| log.config(file, text, true))
+        .transpose()?;
     let group_site = raw
         .supervision_group
         .as_ref()
@@ -216,6 +222,7 @@ pub fn build_unit(
         stale_files,
         recovery,
         supervision_group: raw.supervision_group.map(|group| group.into_inner().0),
+        log,
         s6: None,
     };
     Ok(ParsedUnit {

@@ -127,6 +127,7 @@ fn parses_every_key() {
         stale_files: Vec::new(),
         recovery: crate::unit::RecoveryConfig::default(),
         supervision_group: None,
+        log: None,
         s6: None,
     };
     assert_eq!(unit, expected);
