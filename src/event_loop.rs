@@ -25,11 +25,14 @@
 //! Tokens, one range per source: signals 0; the control listener 1 and its clients
 //! 2 ..= 1 + `MAX_CLIENTS`; probes from 65536, notify sockets from 131072, readiness
 //! pipes from 196608, each range 4096 (probes) or 65536 wide; the HTTP listener 262144 and
-//! its `max-connections` clients (at most 65535) after it. A source that used up its
+//! its `max-connections` clients (at most 65535) after it; 327680 is kept for webhooks
+//! (256 tokens); captured output from 393216: the console's two outputs, then two pipes a
+//! service. A source that used up its
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
 mod alerting;
 mod http;
+mod logs;
 mod manager;
 mod notify_sockets;
 mod probing;
@@ -75,13 +78,20 @@ const READINESS: usize = 3 << 16;
 const MAX_SERVICES: usize = 1 << 16;
 /// The HTTP listener; its clients take the `max-connections` tokens after it.
 const HTTP: usize = 4 << 16;
+/// Kept for webhook deliveries: `WEBHOOKS_RESERVED .. + 256`.
+const WEBHOOKS_RESERVED: usize = 5 << 16;
+/// Captured output: the console's stdout and stderr, then each service's two pipes.
+const LOGS: usize = 6 << 16;
 
 // The ranges must not overlap: the owner of a token is found by its range.
 const _: () = assert!(CONTROL + MAX_CLIENTS < PROBES);
 const _: () = assert!(PROBES + MAX_PROBES <= NOTIFY);
 const _: () = assert!(NOTIFY + MAX_SERVICES <= READINESS);
 const _: () = assert!(READINESS + MAX_SERVICES <= HTTP);
-const _: () = assert!((crate::unit::settings::MAX_HTTP_CONNECTIONS as usize) < usize::MAX - HTTP);
+const _: () =
+    assert!(HTTP + 1 + (crate::unit::settings::MAX_HTTP_CONNECTIONS as usize) <= WEBHOOKS_RESERVED);
+const _: () = assert!(WEBHOOKS_RESERVED + 256 <= LOGS);
+const _: () = assert!(LOGS + 2 + 2 * MAX_SERVICES < usize::MAX);
 
 /// Where notify sockets live, inside the runtime directory (the control socket's).
 const NOTIFY_DIRECTORY: &str = "notify";
@@ -119,6 +129,8 @@ pub struct Host {
     pub http: Option<crate::unit::HttpSettings>,
     /// `[alerts]`: where alerts go.
     pub alerts: crate::unit::AlertSettings,
+    /// `[log] default`: the capture of services whose unit has no `[log]`.
+    pub log_default: Option<crate::unit::LogConfig>,
 }
 
 pub struct EventLoop {
@@ -144,6 +156,8 @@ pub struct EventLoop {
     manager: Option<manager::Manager>,
     /// Running `[alerts] exec` hooks.
     alert_hooks: alerting::AlertHooks,
+    /// Captured service output.
+    logs: logs::Captures,
 }
 
 /// Listens on the first of `paths` that works; one warning for every one that did not.
@@ -209,6 +223,7 @@ impl EventLoop {
             reexec: None,
             manager,
             alert_hooks,
+            logs: logs::Captures::new(LOGS, MAX_SERVICES),
         })
     }
 
@@ -306,8 +321,19 @@ impl EventLoop {
         let mut reaped = Vec::new();
         let children_remain = reap::reap_children(&mut reaped);
         for (pid, status) in reaped {
+            let registry = self.poll.registry();
+            if let Some((service, lines)) =
+                self.logs
+                    .exited(pid, SystemTime::now(), self.control.as_mut(), registry)
+            {
+                self.queue.push_back(Event::LastLines { service, lines });
+            }
             let event = self.alert_hooks.reaped(pid, status);
             self.queue.push_back(event);
+        }
+        for (service, dropped) in self.logs.take_dropped() {
+            self.queue
+                .push_back(Event::LogLinesDropped { service, dropped });
         }
         self.queue.push_back(Event::Drained { children_remain });
         self.alert_hooks.expire(now);
@@ -343,6 +369,9 @@ impl EventLoop {
                 self.readiness.handle(token, registry, &mut self.queue)
             } else if self.http.as_ref().is_some_and(|s| s.owns(token)) {
                 self.serve_http(token, now)
+            } else if self.logs.owns(token) {
+                let server = self.control.as_mut();
+                self.logs.handle(token, SystemTime::now(), server, registry)
             } else {
                 Reading::Drained
             };

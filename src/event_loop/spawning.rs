@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::core::{Event, SpawnToken};
-use crate::process_spec::ProcessSpec;
+use crate::process_spec::{Output, ProcessSpec};
 use crate::service::{State, Transition};
 use crate::sys::spawn;
 use crate::sys::stale_files::{StaleFile, remove_stale_files};
@@ -75,9 +75,23 @@ impl EventLoop {
         {
             set_notify_socket(&mut spec, &path);
         }
-        let event = match spawn::spawn(&spec, self.signals.child_signals(), &mut self.pipes) {
+        let output = match &spec.output {
+            Output::Inherit => None,
+            Output::SystemDefault => self.host.log_default.clone(),
+            Output::Capture(config) => Some(config.clone()),
+        };
+        let ends = output
+            .and_then(|config| {
+                let stdout = spec.stdout_pipe.is_none();
+                self.logs
+                    .prepare(&spec.name, config, stdout, self.poll.registry())
+            })
+            .unwrap_or_default();
+        let signals = self.signals.child_signals();
+        let event = match spawn::spawn_with_output(&spec, signals, &mut self.pipes, ends) {
             Ok(started) => {
                 self.notify.spawned(&spec.name, token, started.pid);
+                self.logs.spawned(&spec.name, started.pid);
                 if let Some(read_end) = started.readiness {
                     let registry = self.poll.registry();
                     self.readiness.watch(&spec.name, token, read_end, registry);

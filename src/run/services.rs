@@ -73,6 +73,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
     let supervision_groups = settings.group_names();
     let http = settings.http.clone();
     let alerts = settings.alerts.clone();
+    let log_default = settings.log_default.clone();
     let history = (settings.event_log_max_bytes, settings.event_log_keep);
     let mut supervisor = supervisor(options, settings, &dir, records);
     let (incidents, known_good) =
@@ -96,6 +97,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         service_manager: crate::sys::service_manager::from_environment(),
         http,
         alerts,
+        log_default,
     };
     (host, supervisor)
 }
