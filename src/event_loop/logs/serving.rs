@@ -38,16 +38,21 @@ impl Captures {
             server.reply(client, &Reply::Error { message }, registry);
             return;
         };
-        let records: Vec<LogRecord> = match &capture.file {
+        let from_file = match &capture.file {
             Some(file) if capture.ring.len() < count => {
-                let timestamps = capture.config.timestamps;
-                file_tail(file.path(), count, timestamps, name)
+                file_tail(file.path(), count, capture.config.timestamps, name)
             }
-            _ => capture
+            _ => Vec::new(),
+        };
+        // The file, when it says more than the ring (it may be missing or unwritable).
+        let records: Vec<LogRecord> = if from_file.len() > capture.ring.len() {
+            from_file
+        } else {
+            capture
                 .ring
                 .last(count)
                 .map(|line| record(name, line))
-                .collect(),
+                .collect()
         };
         let mut budget = HISTORY_BYTES;
         let newest: Vec<Reply> = records
