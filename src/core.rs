@@ -254,6 +254,8 @@ pub enum Action {
         pid: Pid,
         notify_socket: bool,
         s6_service_dir: Option<PathBuf>,
+        /// Where its output goes: a captured one is read again from the kept pipes.
+        output: crate::process_spec::Output,
     },
     /// Re-execute Phoenix now, handing the core's state over (`phoenixctl reexec`).
     Reexec {

@@ -469,7 +469,11 @@ impl EventLoop {
                 pid,
                 notify_socket,
                 s6_service_dir,
-            } => self.adopt(token, &name, pid, notify_socket, s6_service_dir.as_deref()),
+                output,
+            } => {
+                self.adopt_output(&name, pid, &output);
+                self.adopt(token, &name, pid, notify_socket, s6_service_dir.as_deref());
+            }
             Action::LoadUnits => {
                 if let Some(dir) = &self.host.services_dir {
                     let report = crate::unit::load_dir(dir, &self.host.supervision_groups);

@@ -39,15 +39,19 @@ pub fn process_spec(service: &Service) -> ProcessSpec {
         .as_ref()
         .map(|watchdog| u64::try_from(watchdog.timeout.as_micros()).unwrap_or(u64::MAX));
     spec.stale_files = unit.stale_files.clone();
-    // Only the service's own program is captured; tini mode's command and s6 loggers
-    // keep what they had unless their unit asks.
-    spec.output = match &unit.log {
+    spec.output = output_of(service);
+    spec.s6_service_dir = unit.s6.as_ref().map(|_| unit.source.clone());
+    spec
+}
+
+/// Where the program's output goes. Only the service's own program is captured; tini
+/// mode's command and s6 loggers keep what they had unless their unit asks.
+pub fn output_of(service: &Service) -> Output {
+    match &service.unit.log {
         Some(config) => Output::Capture(config.clone()),
         None if service.foreground || service.logger_for.is_some() => Output::Inherit,
         None => Output::SystemDefault,
-    };
-    spec.s6_service_dir = unit.s6.as_ref().map(|_| unit.source.clone());
-    spec
+    }
 }
 
 /// A recovery hook (`restore`): run as the service is, in a session of its own, told

@@ -7,6 +7,7 @@ mod console;
 mod crash;
 mod file;
 mod follow;
+mod reexec;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
