@@ -320,21 +320,7 @@ impl EventLoop {
         }
         let mut reaped = Vec::new();
         let children_remain = reap::reap_children(&mut reaped);
-        for (pid, status) in reaped {
-            let registry = self.poll.registry();
-            if let Some((service, lines)) =
-                self.logs
-                    .exited(pid, SystemTime::now(), self.control.as_mut(), registry)
-            {
-                self.queue.push_back(Event::LastLines { service, lines });
-            }
-            let event = self.alert_hooks.reaped(pid, status);
-            self.queue.push_back(event);
-        }
-        for (service, dropped) in self.logs.take_dropped() {
-            self.queue
-                .push_back(Event::LogLinesDropped { service, dropped });
-        }
+        self.queue_exits(reaped);
         self.queue.push_back(Event::Drained { children_remain });
         self.alert_hooks.expire(now);
         for timer in self.timers.take_due(now) {

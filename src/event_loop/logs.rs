@@ -9,28 +9,27 @@
 //! Tokens: the console's stdout and stderr are `first` and `first + 1`; service slot `n`
 //! reads its stdout at `first + 2 + 2n` and its stderr at `first + 3 + 2n`.
 
+mod adopted;
+mod capture;
 mod serving;
 
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::SystemTime;
 
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 use nix::errno::Errno;
 
-use crate::control::event_log::format_rfc3339;
 use crate::control::server::{ClientId, ControlServer};
 use crate::core::Pid;
-use crate::output::lines::LineSplitter;
 use crate::output::outbox::Outbox;
-use crate::output::ring::{MIN_LINES, Ring};
+use crate::output::ring::MIN_LINES;
 use crate::output::{Line, PerStream, Stream};
 use crate::sys::console::{ConsoleSink, Written};
-use crate::sys::log_file::LogFile;
 use crate::sys::notify_socket::Reading;
 use crate::sys::spawn::OutputEnds;
 use crate::unit::LogConfig;
+use capture::Capture;
 
 /// Bytes read from one pipe per wake-up before the other sources get their turn.
 const READ_BUDGET: usize = 128 * 1024;
@@ -58,19 +57,6 @@ pub struct Captures {
     followers: Vec<(ClientId, String)>,
     /// Dropped lines not yet told to the core.
     dropped: BTreeMap<String, u64>,
-}
-
-struct Capture {
-    slot: usize,
-    config: LogConfig,
-    /// (read end, non-blocking; write end, given to each start).
-    pipes: PerStream<Option<(OwnedFd, OwnedFd)>>,
-    splitters: PerStream<LineSplitter>,
-    ring: Ring,
-    /// The ring's mark at the last start: the death tally shows only that run's lines.
-    run_start: u64,
-    outboxes: PerStream<Outbox>,
-    file: Option<LogFile>,
 }
 
 impl Captures {
@@ -129,70 +115,6 @@ impl Captures {
             }
         }
         Some(ends)
-    }
-
-    /// Every pipe, as (`NAME/stream`, read end, write end), for a re-exec to keep.
-    pub fn kept_pipes(&self) -> Vec<(String, std::os::fd::RawFd, std::os::fd::RawFd)> {
-        let mut kept = Vec::new();
-        for (name, capture) in &self.services {
-            for stream in Stream::BOTH {
-                if let Some((read, write)) = capture.pipes.get(stream) {
-                    let label = format!("{name}/{}", stream.name());
-                    kept.push((label, read.as_raw_fd(), write.as_raw_fd()));
-                }
-            }
-        }
-        kept
-    }
-
-    /// A pipe the last image kept: read again at once (its program still writes to it),
-    /// with the default config until `configure_adopted` gives the unit's.
-    pub fn adopt(
-        &mut self,
-        name: &str,
-        stream: &str,
-        read: std::os::fd::RawFd,
-        write: std::os::fd::RawFd,
-        registry: &Registry,
-    ) -> Result<(), String> {
-        let stream = Stream::BOTH
-            .into_iter()
-            .find(|candidate| candidate.name() == stream)
-            .ok_or_else(|| format!("unknown stream '{stream}'"))?;
-        let ends = crate::sys::pipes::adopt_pipe(read, write)?;
-        nix::fcntl::fcntl(
-            &ends.0,
-            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-        )
-        .map_err(|errno| errno.to_string())?;
-        if !self.services.contains_key(name) {
-            let slot = self
-                .allocate_slot(name)
-                .ok_or_else(|| "no capture slot left".to_string())?;
-            let capture = Capture::new(name, slot, &LogConfig::default());
-            self.services.insert(name.to_string(), capture);
-        }
-        let capture = self
-            .services
-            .get_mut(name)
-            .ok_or_else(|| "no capture".to_string())?;
-        let token = Token(self.first_token + 2 + 2 * capture.slot + stream.index());
-        let fd = ends.0.as_raw_fd();
-        registry
-            .register(&mut SourceFd(&fd), token, Interest::READABLE)
-            .map_err(|error| error.to_string())?;
-        *capture.pipes.get_mut(stream) = Some(ends);
-        Ok(())
-    }
-
-    /// The config of a program carried on from a re-exec, for its adopted pipes.
-    pub fn configure_adopted(&mut self, name: &str, config: LogConfig, registry: &Registry) {
-        if config.console && self.consoles.is_none() {
-            self.open_consoles(registry);
-        }
-        if let Some(capture) = self.services.get_mut(name) {
-            capture.configure(name, config);
-        }
     }
 
     /// The program of `name` is `pid`: its reaping ends its unfinished lines.
@@ -413,107 +335,4 @@ fn write_outbox(console: &ConsoleSink, outbox: &mut Outbox) -> Written {
         }
     }
     Written::Bytes(0)
-}
-
-impl Capture {
-    fn new(name: &str, slot: usize, config: &LogConfig) -> Capture {
-        Capture {
-            slot,
-            config: config.clone(),
-            pipes: PerStream::default(),
-            splitters: PerStream::default(),
-            ring: Ring::new(config.ring),
-            run_start: 0,
-            outboxes: PerStream::new(
-                Outbox::new(name, CONSOLE_BUFFER),
-                Outbox::new(name, CONSOLE_BUFFER),
-            ),
-            file: None,
-        }
-    }
-
-    /// The config of this start (a reload may have changed it).
-    fn configure(&mut self, name: &str, config: LogConfig) {
-        self.ring.set_capacity(config.ring);
-        let same_file = self.file.as_ref().map(LogFile::path) == config.file.as_deref()
-            && self.config.max_size == config.max_size
-            && self.config.keep == config.keep;
-        if !same_file {
-            self.file = config
-                .file
-                .clone()
-                .map(|path| LogFile::new(name, path, config.max_size, config.keep));
-        }
-        self.config = config;
-    }
-
-    /// The write end of `stream`'s pipe, made and watched on first use.
-    fn pipe(
-        &mut self,
-        name: &str,
-        stream: Stream,
-        token: Token,
-        registry: &Registry,
-    ) -> Option<std::os::fd::RawFd> {
-        if self.pipes.get(stream).is_none() {
-            let flags = nix::fcntl::OFlag::O_CLOEXEC;
-            let made = nix::unistd::pipe2(flags)
-                .map_err(std::io::Error::from)
-                .and_then(|(read, write)| {
-                    nix::fcntl::fcntl(
-                        &read,
-                        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-                    )?;
-                    let fd = read.as_raw_fd();
-                    registry.register(&mut SourceFd(&fd), token, Interest::READABLE)?;
-                    Ok((read, write))
-                });
-            match made {
-                Ok(ends) => *self.pipes.get_mut(stream) = Some(ends),
-                Err(error) => {
-                    log::warn!(
-                        "{name}: unable to capture its {} (it is inherited): {error}",
-                        stream.name()
-                    );
-                    return None;
-                }
-            }
-        }
-        self.pipes
-            .get(stream)
-            .as_ref()
-            .map(|(_, write)| write.as_raw_fd())
-    }
-
-    /// One batch of lines of `stream`; returns how many were dropped somewhere.
-    fn take(
-        &mut self,
-        stream: Stream,
-        lines: Vec<Vec<u8>>,
-        now: SystemTime,
-        console_ok: bool,
-    ) -> u64 {
-        let mut dropped = 0;
-        if let Some(file) = &mut self.file {
-            let stamp = self.config.timestamps.then(|| format_rfc3339(now));
-            dropped += file.append(stamp.as_deref(), &lines);
-        }
-        if self.config.console {
-            for line in &lines {
-                if console_ok {
-                    dropped += self.outboxes.get_mut(stream).push(line);
-                } else {
-                    dropped += 1;
-                }
-            }
-        }
-        for bytes in lines {
-            self.ring.push(Line {
-                time: now,
-                stream,
-                bytes,
-            });
-        }
-        dropped
-    }
 }
