@@ -32,8 +32,8 @@ use crate::unit::LogConfig;
 use capture::Capture;
 
 /// Bytes read from one pipe per wake-up before the other sources get their turn.
-const READ_BUDGET: usize = 128 * 1024;
-const READ_CHUNK: usize = 64 * 1024;
+const READ_BUDGET: usize = 256 * 1024;
+const READ_CHUNK: usize = 128 * 1024;
 /// Console bytes queued per service and stream; beyond, the oldest lines are dropped.
 const CONSOLE_BUFFER: usize = 256 * 1024;
 /// What is read from a reaped program's pipes at most (its descendants may still write).

@@ -17,6 +17,9 @@ use crate::unit::LogConfig;
 
 use super::CONSOLE_BUFFER;
 
+/// The kernel buffer of each capture pipe.
+const PIPE_SIZE: i32 = 256 * 1024;
+
 pub(super) struct Capture {
     pub(super) slot: usize,
     pub(super) config: LogConfig,
@@ -79,6 +82,9 @@ impl Capture {
                         &read,
                         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
                     )?;
+                    // Fewer, larger reads when the service outruns Phoenix; a failure (a
+                    // lowered pipe-max-size) leaves the default 64 KiB.
+                    let _ = nix::fcntl::fcntl(&read, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
                     let fd = read.as_raw_fd();
                     registry.register(&mut SourceFd(&fd), token, Interest::READABLE)?;
                     Ok((read, write))
