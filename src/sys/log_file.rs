@@ -146,3 +146,46 @@ impl LogFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_keeps_keep_files_of_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("web.log");
+        let mut file = LogFile::new("web", path.clone(), 1000, 3);
+        let lines: Vec<Vec<u8>> = (0..300)
+            .map(|n| format!("line {n:03}").into_bytes())
+            .collect();
+        assert_eq!(file.append(Some("T"), &lines), 0);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["web.log", "web.log.1", "web.log.2"]);
+        for name in &names {
+            let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            assert!(text.len() <= 1000, "{name}");
+            assert!(
+                text.lines()
+                    .all(|line| line.len() == 10 && line.starts_with("T line "))
+            );
+        }
+        let live = std::fs::read_to_string(&path).unwrap();
+        assert!(live.ends_with("T line 299\n"), "{live}");
+    }
+
+    #[test]
+    fn an_unopenable_file_loses_its_lines_and_works_once_it_can() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("web.log");
+        let mut file = LogFile::new("web", path.clone(), 1 << 20, 2);
+        assert_eq!(file.append(None, &[b"a".to_vec(), b"b".to_vec()]), 2);
+        std::fs::create_dir(dir.path().join("missing")).unwrap();
+        assert_eq!(file.append(None, &[b"c".to_vec()]), 0);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "c\n");
+    }
+}
