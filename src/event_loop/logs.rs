@@ -13,6 +13,7 @@ mod adopted;
 mod capture;
 mod serving;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
@@ -178,7 +179,7 @@ impl Captures {
                 self.deliver(
                     &name,
                     stream,
-                    vec![rest],
+                    vec![Cow::Owned(rest)],
                     now,
                     server.as_deref_mut(),
                     registry,
@@ -250,20 +251,30 @@ impl Captures {
             let Some((read, _)) = capture.pipes.get(stream) else {
                 return Reading::Drained;
             };
-            let count = match nix::unistd::read(read, &mut self.scratch) {
-                Ok(0) | Err(Errno::EAGAIN) => return Reading::Drained,
-                Ok(count) => count,
-                Err(Errno::EINTR) => continue,
+            let mut scratch = std::mem::take(&mut self.scratch);
+            let read = nix::unistd::read(read, &mut scratch);
+            let count = match read {
+                Ok(count) if count > 0 => count,
+                Err(Errno::EINTR) => {
+                    self.scratch = scratch;
+                    continue;
+                }
+                Ok(_) | Err(Errno::EAGAIN) => {
+                    self.scratch = scratch;
+                    return Reading::Drained;
+                }
                 Err(errno) => {
+                    self.scratch = scratch;
                     log::warn!("{name}: reading its {}: {errno}", stream.name());
                     return Reading::Drained;
                 }
             };
             total += count;
             let mut lines = Vec::new();
-            let bytes = self.scratch.get(..count).unwrap_or_default();
+            let bytes = scratch.get(..count).unwrap_or_default();
             capture.splitters.get_mut(stream).push(bytes, &mut lines);
             self.deliver(name, stream, lines, now, server.as_deref_mut(), registry);
+            self.scratch = scratch;
         }
         Reading::BudgetSpent
     }
@@ -273,7 +284,7 @@ impl Captures {
         &mut self,
         name: &str,
         stream: Stream,
-        lines: Vec<Vec<u8>>,
+        lines: Vec<Cow<'_, [u8]>>,
         now: SystemTime,
         server: Option<&mut ControlServer>,
         registry: &Registry,

@@ -2,6 +2,8 @@
 //! `MAX_LINE_BYTES` without one is cut there, and the unfinished rest waits for more bytes
 //! or for `finish` (the writer is gone). Bytes pass unchanged: no UTF-8 is assumed.
 
+use std::borrow::Cow;
+
 use crate::unit::log::MAX_LINE_BYTES;
 
 #[derive(Debug, Default)]
@@ -11,28 +13,30 @@ pub struct LineSplitter {
 }
 
 impl LineSplitter {
-    /// Appends `bytes`; every line they complete goes to `lines`, without its newline.
-    pub fn push(&mut self, mut bytes: &[u8], lines: &mut Vec<Vec<u8>>) {
+    /// Appends `bytes`; every line they complete goes to `lines`, without its newline,
+    /// borrowed from `bytes` unless it began in an earlier call.
+    pub fn push<'a>(&mut self, mut bytes: &'a [u8], lines: &mut Vec<Cow<'a, [u8]>>) {
         while !bytes.is_empty() {
             let room = MAX_LINE_BYTES - self.partial.len();
             let window = bytes.get(..room.min(bytes.len())).unwrap_or(bytes);
-            match window.iter().position(|&byte| byte == b'\n') {
-                Some(newline) => {
-                    let (line, rest) = bytes.split_at(newline);
-                    self.partial.extend_from_slice(line);
-                    lines.push(std::mem::take(&mut self.partial));
-                    bytes = rest.get(1..).unwrap_or_default();
-                }
-                None if window.len() == room => {
-                    self.partial.extend_from_slice(window);
-                    lines.push(std::mem::take(&mut self.partial));
-                    bytes = bytes.get(room..).unwrap_or_default();
-                }
+            let (line, rest) = match memchr::memchr(b'\n', window) {
+                Some(newline) => (
+                    window.get(..newline).unwrap_or_default(),
+                    bytes.get(newline + 1..).unwrap_or_default(),
+                ),
+                None if window.len() == room => (window, bytes.get(room..).unwrap_or_default()),
                 None => {
                     self.partial.extend_from_slice(window);
-                    bytes = &[];
+                    return;
                 }
+            };
+            if self.partial.is_empty() {
+                lines.push(Cow::Borrowed(line));
+            } else {
+                self.partial.extend_from_slice(line);
+                lines.push(Cow::Owned(std::mem::take(&mut self.partial)));
             }
+            bytes = rest;
         }
     }
 
@@ -54,7 +58,9 @@ mod tests {
         let mut splitter = LineSplitter::default();
         let mut lines = Vec::new();
         for chunk in chunks {
-            splitter.push(chunk, &mut lines);
+            let mut found = Vec::new();
+            splitter.push(chunk, &mut found);
+            lines.extend(found.into_iter().map(Cow::into_owned));
         }
         (lines, splitter.finish())
     }

@@ -47,6 +47,25 @@ impl Ring {
             .skip(self.lines.len().saturating_sub(count))
     }
 
+    /// Of lines of these lengths, pushed now, how many (the newest) the ring would keep.
+    pub fn survivors(&self, lengths: impl DoubleEndedIterator<Item = usize>) -> usize {
+        let mut bytes = 0;
+        let mut count = 0;
+        for length in lengths.rev() {
+            if count >= MIN_LINES && bytes + length > self.capacity {
+                break;
+            }
+            bytes += length;
+            count += 1;
+        }
+        count
+    }
+
+    /// Counts `count` lines as pushed without keeping them (they would be evicted at once).
+    pub fn skip(&mut self, count: usize) {
+        self.pushed += count as u64;
+    }
+
     /// A mark for `last_since`.
     pub fn pushed(&self) -> u64 {
         self.pushed
@@ -107,6 +126,15 @@ mod tests {
         }
         assert_eq!(big.len(), 10);
         assert_eq!(texts(big.last(100)).len(), 10);
+    }
+
+    #[test]
+    fn survivors_are_the_newest_lines_that_fit() {
+        let ring = Ring::new(25);
+        assert_eq!(ring.survivors([10, 10, 10, 10, 10, 10, 10].into_iter()), 5);
+        let big = Ring::new(1000);
+        assert_eq!(big.survivors([10; 7].into_iter()), 7);
+        assert_eq!(big.survivors([600, 600, 1, 1, 1, 1, 1, 1].into_iter()), 7);
     }
 
     #[test]

@@ -41,12 +41,14 @@ impl LogFile {
 
     /// Appends `lines` (without their newlines), each after `stamp` and a space when
     /// given; returns how many were lost.
-    pub fn append(&mut self, stamp: Option<&str>, lines: &[Vec<u8>]) -> u64 {
+    pub fn append<L: AsRef<[u8]>>(&mut self, stamp: Option<&str>, lines: &[L]) -> u64 {
         let extra = stamp.map_or(0, |stamp| stamp.len() + 1) + 1;
-        let mut batch: Vec<u8> = Vec::with_capacity(lines.iter().map(|l| l.len() + extra).sum());
+        let size = lines.iter().map(|line| line.as_ref().len() + extra).sum();
+        let mut batch: Vec<u8> = Vec::with_capacity(size);
         let mut in_batch = 0u64;
         let mut lost = 0;
         for line in lines {
+            let line = line.as_ref();
             if self.file.is_none() && !self.open() {
                 lost += 1;
                 continue;

@@ -1,6 +1,7 @@
 //! One captured service's state: its two pipes, the lines they are cut into, its ring,
 //! its console queues and its file.
 
+use std::borrow::Cow;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::SystemTime;
 
@@ -110,7 +111,7 @@ impl Capture {
     pub(super) fn take(
         &mut self,
         stream: Stream,
-        lines: Vec<Vec<u8>>,
+        lines: Vec<Cow<'_, [u8]>>,
         now: SystemTime,
         console_ok: bool,
     ) -> u64 {
@@ -128,11 +129,14 @@ impl Capture {
                 }
             }
         }
-        for bytes in lines {
+        // Only the lines the ring will still hold are copied into it (a flood keeps few).
+        let skipped = lines.len() - self.ring.survivors(lines.iter().map(|line| line.len()));
+        self.ring.skip(skipped);
+        for line in lines.into_iter().skip(skipped) {
             self.ring.push(Line {
                 time: now,
                 stream,
-                bytes,
+                bytes: line.into_owned(),
             });
         }
         dropped

@@ -78,7 +78,7 @@ impl Captures {
         &mut self,
         name: &str,
         stream: Stream,
-        lines: &[Vec<u8>],
+        lines: &[std::borrow::Cow<'_, [u8]>],
         now: SystemTime,
         server: &mut ControlServer,
         registry: &Registry,
