@@ -143,6 +143,18 @@ pub enum Event {
     AlertDelivered {
         ok: bool,
     },
+    /// A captured service's output outran its console buffer or its file: this many
+    /// lines were dropped since the last such event (DESIGN.md §4.6).
+    LogLinesDropped {
+        service: String,
+        dropped: u64,
+    },
+    /// The last lines a captured service wrote, read to the end of its pipes once its
+    /// program was reaped; sent just before that program's `Exited`, for the death tally.
+    LastLines {
+        service: String,
+        lines: Vec<String>,
+    },
 }
 
 /// Who a signal goes to.
@@ -242,6 +254,8 @@ pub enum Action {
         pid: Pid,
         notify_socket: bool,
         s6_service_dir: Option<PathBuf>,
+        /// Where its output goes: a captured one is read again from the kept pipes.
+        output: crate::process_spec::Output,
     },
     /// Re-execute Phoenix now, handing the core's state over (`phoenixctl reexec`).
     Reexec {

@@ -25,11 +25,14 @@
 //! Tokens, one range per source: signals 0; the control listener 1 and its clients
 //! 2 ..= 1 + `MAX_CLIENTS`; probes from 65536, notify sockets from 131072, readiness
 //! pipes from 196608, each range 4096 (probes) or 65536 wide; the HTTP listener 262144 and
-//! its `max-connections` clients (at most 65535) after it. A source that used up its
+//! its `max-connections` clients (at most 65535) after it; 327680 is kept for webhooks
+//! (256 tokens); captured output from 393216: the console's two outputs, then two pipes a
+//! service. A source that used up its
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
 mod alerting;
 mod http;
+mod logs;
 mod manager;
 mod notify_sockets;
 mod probing;
@@ -79,6 +82,8 @@ const HTTP: usize = 4 << 16;
 /// Webhook deliveries in flight: `WEBHOOKS .. WEBHOOKS + MAX_WEBHOOKS`.
 const WEBHOOKS: usize = 5 << 16;
 const MAX_WEBHOOKS: usize = 64;
+/// Captured output: the console's stdout and stderr, then each service's two pipes.
+const LOGS: usize = 6 << 16;
 
 // The ranges must not overlap: the owner of a token is found by its range.
 const _: () = assert!(CONTROL + MAX_CLIENTS < PROBES);
@@ -87,6 +92,8 @@ const _: () = assert!(NOTIFY + MAX_SERVICES <= READINESS);
 const _: () = assert!(READINESS + MAX_SERVICES <= HTTP);
 const _: () =
     assert!(HTTP + 1 + (crate::unit::settings::MAX_HTTP_CONNECTIONS as usize) <= WEBHOOKS);
+const _: () = assert!(WEBHOOKS + MAX_WEBHOOKS <= LOGS);
+const _: () = assert!(LOGS + 2 + 2 * MAX_SERVICES < usize::MAX);
 
 /// Where notify sockets live, inside the runtime directory (the control socket's).
 const NOTIFY_DIRECTORY: &str = "notify";
@@ -127,6 +134,8 @@ pub struct Host {
     /// `<state-dir>/alerts.json`, where the alert bookkeeping is kept (none: no state
     /// directory).
     pub alert_state: Option<crate::alert_state::AlertStore>,
+    /// `[log] default`: the capture of services whose unit has no `[log]`.
+    pub log_default: Option<crate::unit::LogConfig>,
 }
 
 pub struct EventLoop {
@@ -152,6 +161,8 @@ pub struct EventLoop {
     manager: Option<manager::Manager>,
     /// Running `[alerts] exec` hooks.
     alert_hooks: alerting::AlertHooks,
+    /// Captured service output.
+    logs: logs::Captures,
 }
 
 /// Listens on the first of `paths` that works; one warning for every one that did not.
@@ -217,6 +228,7 @@ impl EventLoop {
             reexec: None,
             manager,
             alert_hooks,
+            logs: logs::Captures::new(LOGS, MAX_SERVICES),
         })
     }
 
@@ -313,10 +325,7 @@ impl EventLoop {
         }
         let mut reaped = Vec::new();
         let children_remain = reap::reap_children(&mut reaped);
-        for (pid, status) in reaped {
-            let event = self.alert_hooks.reaped(pid, status);
-            self.queue.push_back(event);
-        }
+        self.queue_exits(reaped);
         self.queue.push_back(Event::Drained { children_remain });
         self.alert_hooks
             .expire(now, self.poll.registry(), &mut self.queue);
@@ -356,6 +365,9 @@ impl EventLoop {
                 self.alert_hooks
                     .handle(token, now, registry, &mut self.queue);
                 Reading::Drained
+            } else if self.logs.owns(token) {
+                let server = self.control.as_mut();
+                self.logs.handle(token, SystemTime::now(), server, registry)
             } else {
                 Reading::Drained
             };
@@ -465,7 +477,11 @@ impl EventLoop {
                 pid,
                 notify_socket,
                 s6_service_dir,
-            } => self.adopt(token, &name, pid, notify_socket, s6_service_dir.as_deref()),
+                output,
+            } => {
+                self.adopt_output(&name, pid, &output);
+                self.adopt(token, &name, pid, notify_socket, s6_service_dir.as_deref());
+            }
             Action::LoadUnits => {
                 crate::sys::spawn::forget_programs();
                 if let Some(dir) = &self.host.services_dir {

@@ -48,6 +48,7 @@ pub mod logging;
 pub mod metrics;
 pub mod mode;
 pub mod notify;
+pub mod output;
 pub mod probe_target;
 pub mod probes;
 pub mod process_spec;

@@ -13,6 +13,17 @@ pub enum Placement {
     NewSession,
 }
 
+/// Where the program's stdout and stderr go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Phoenix's own, shared as they are (no copy).
+    Inherit,
+    /// `[log] default` of `phoenix.toml` if there is one, else `Inherit`.
+    SystemDefault,
+    /// Into pipes Phoenix reads, per the unit's `[log]`.
+    Capture(crate::unit::LogConfig),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcessSpec {
     /// Shown in logs and errors.
@@ -37,6 +48,8 @@ pub struct ProcessSpec {
     /// …and the logger reads it as its stdin. Phoenix holds both ends, so the pipe
     /// outlives restarts of either side.
     pub stdin_pipe: Option<String>,
+    /// Captured or inherited; an s6 logger pipe (`stdout_pipe`) takes stdout first.
+    pub output: Output,
     /// Tini mode: the command keeps the signal mask and the ignored dispositions Phoenix
     /// inherited (`nohup` stays in force), less what Phoenix itself changed. Otherwise
     /// (services) every disposition is the default and the mask is empty.
@@ -81,6 +94,7 @@ impl ProcessSpec {
             stdin_null: false,
             stdout_pipe: None,
             stdin_pipe: None,
+            output: Output::Inherit,
             inherit_signals: false,
             notify_socket: false,
             readiness_fd: None,

@@ -14,7 +14,9 @@ use super::ctl_cli::Invocation;
 use super::protocol::{
     IncidentRecord, Reply, Request, ServiceStatus, format_reply, format_request, parse_reply,
 };
-use super::render::{render_incident_table, render_incidents, render_service, render_status_table};
+use super::render::{
+    render_incident_table, render_incidents, render_log_line, render_service, render_status_table,
+};
 use super::wait::send_and_wait;
 
 /// How long a plain request waits for its reply before Phoenix counts as unresponsive.
@@ -217,6 +219,7 @@ pub fn run(invocation: &Invocation, socket: &Path, out: &mut dyn Write) -> Resul
     match (&invocation.request, invocation.wait) {
         (Request::Status { name }, _) => show_status(socket, name.as_deref(), invocation.json, out),
         (Request::Events { follow }, _) => print_events(socket, *follow, out),
+        (Request::Logs { .. }, _) => print_logs(socket, &invocation.request, invocation.json, out),
         (Request::Incidents { name }, _) => {
             show_incidents(socket, name.as_deref(), invocation.json, out)
         }
@@ -331,6 +334,42 @@ fn print_events(socket: &Path, follow: bool, out: &mut dyn Write) -> Result<(), 
                 })?;
                 write_out(out, &format!("{line}\n"))?;
             }
+            Reply::EndOfHistory if follow => live = true,
+            Reply::EndOfHistory => return Ok(()),
+            other => return Err(refusal(other)),
+        }
+    }
+}
+
+/// A service's recent lines until the end of history, then new ones with `follow`; as
+/// text, or as JSON lines with `json`.
+fn print_logs(
+    socket: &Path,
+    request: &Request,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), ClientError> {
+    let follow = matches!(request, Request::Logs { follow: true, .. });
+    let mut connection = Connection::open(socket)?;
+    connection.send(request)?;
+    let mut live = false;
+    loop {
+        let reply = if live {
+            match connection.receive_by(None)? {
+                Some(reply) => reply,
+                None => continue,
+            }
+        } else {
+            connection.receive()?
+        };
+        match reply {
+            Reply::LogLine(record) if json => {
+                let line = serde_json::to_string(&record).map_err(|error| {
+                    ClientError::Failed(format!("cannot format a log line: {error}"))
+                })?;
+                write_out(out, &format!("{line}\n"))?;
+            }
+            Reply::LogLine(record) => write_out(out, &render_log_line(&record))?,
             Reply::EndOfHistory if follow => live = true,
             Reply::EndOfHistory => return Ok(()),
             other => return Err(refusal(other)),

@@ -61,6 +61,8 @@ Commands:
   events [--follow]    the recorded events as JSON lines, newest last; --follow streams new ones
   incidents [NAME]     the recorded incidents as a table, newest last; with NAME, one service's
                        incidents with every recovery step tried
+  logs NAME [-n N]     the last N (default 20) lines a captured service wrote, with their time
+                       and stream; --follow keeps printing new ones
   heal NAME            climb a service's recovery ladder to its next step now
   check                exit 0 when every wanted service is ready and none is unhealthy, else 1
                        with the reasons (a Docker HEALTHCHECK)
@@ -68,10 +70,11 @@ Commands:
 Options:
       --socket PATH       the control socket (default $PHOENIX_SOCKET, then /run/phoenix/control.sock
                           for root, $XDG_RUNTIME_DIR/phoenix/control.sock for others)
-      --json              status or incidents as one JSON document, for scripts
+      --json              status or incidents as one JSON document, logs as JSON lines
       --wait              start, stop, restart: wait until the service is running (or down)
       --timeout DURATION  how long --wait waits, like 250ms, 5s or 2m (default 30s)
-  -f, --follow            events: keep streaming until interrupted
+  -f, --follow            events, logs: keep streaming until interrupted
+  -n, --lines N           logs: how many recent lines (default 20)
   -h, --help              print this help
 
 Exit status: 0 ok, 1 refused or failed, 2 usage error, 3 Phoenix not reachable.
@@ -85,7 +88,11 @@ struct Flags {
     wait: bool,
     timeout: Option<Duration>,
     follow: bool,
+    lines: Option<usize>,
 }
+
+/// How many lines `logs` shows when `-n` does not say.
+pub const DEFAULT_LOG_LINES: usize = 20;
 
 /// Parses `args` (without the program name); `env` looks up environment variables.
 pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Parsed, UsageError> {
@@ -130,7 +137,7 @@ pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
     Ok(Parsed::Run(Invocation {
         socket,
         json: flags.json,
-        request: with_follow(request, flags.follow),
+        request: with_follow(request, flags.follow, flags.lines),
         wait,
         check,
     }))
@@ -159,6 +166,15 @@ fn parse_flag(
         }
         "--json" | "--wait" | "--follow" | "-f" if inline.is_some() => {
             return Err(UsageError(format!("{name} takes no value")));
+        }
+        "--lines" | "-n" => {
+            let text = value()?;
+            let lines = text.parse().map_err(|_| {
+                UsageError(format!(
+                    "invalid {name} '{text}': expected a number of lines"
+                ))
+            })?;
+            flags.lines = Some(lines);
         }
         "--json" => flags.json = true,
         "--wait" => flags.wait = true,
@@ -232,11 +248,16 @@ fn parse_request(command: &str, operands: &[String]) -> Result<Request, UsageErr
         "heal" => Request::Heal {
             name: name("heal NAME")?,
         },
+        "logs" => Request::Logs {
+            name: name("logs NAME [-n N] [--follow]")?,
+            lines: DEFAULT_LOG_LINES,
+            follow: false,
+        },
         "check" => nothing("check").map(|()| Request::Status { name: None })?,
         _ => {
             return Err(UsageError(format!(
                 "unknown command '{command}': expected status, start, stop, restart, reset, \
-                 signal, reload, shutdown, events, incidents, heal or check"
+                 signal, reload, shutdown, events, incidents, logs, heal or check"
             )));
         }
     })
@@ -259,13 +280,20 @@ fn check_flags(request: &Request, flags: &Flags) -> Result<(), UsageError> {
     if flags.timeout.is_some() && !flags.wait {
         return Err(UsageError("--timeout needs --wait".to_string()));
     }
-    if flags.follow && !matches!(request, Request::Events { .. }) {
-        return Err(UsageError("--follow applies to events only".to_string()));
+    let is_logs = matches!(request, Request::Logs { .. });
+    if flags.follow && !is_logs && !matches!(request, Request::Events { .. }) {
+        return Err(UsageError(
+            "--follow applies to events and logs only".to_string(),
+        ));
     }
-    let has_json = matches!(
-        request,
-        Request::Status { .. } | Request::Incidents { .. } | Request::Events { .. }
-    );
+    if flags.lines.is_some() && !is_logs {
+        return Err(UsageError("--lines applies to logs only".to_string()));
+    }
+    let has_json = is_logs
+        || matches!(
+            request,
+            Request::Status { .. } | Request::Incidents { .. } | Request::Events { .. }
+        );
     if flags.json && !has_json {
         return Err(UsageError(
             "--json applies to status and incidents (events are always JSON)".to_string(),
@@ -274,9 +302,14 @@ fn check_flags(request: &Request, flags: &Flags) -> Result<(), UsageError> {
     Ok(())
 }
 
-fn with_follow(request: Request, follow: bool) -> Request {
+fn with_follow(request: Request, follow: bool, count: Option<usize>) -> Request {
     match request {
         Request::Events { .. } => Request::Events { follow },
+        Request::Logs { name, lines, .. } => Request::Logs {
+            name,
+            lines: count.unwrap_or(lines),
+            follow,
+        },
         other => other,
     }
 }

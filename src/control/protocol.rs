@@ -50,6 +50,13 @@ pub enum Request {
     },
     /// Re-execute Phoenix's binary, keeping every service running (a live upgrade).
     Reexec,
+    /// The last `lines` lines a captured service wrote (its ring, or its file when the
+    /// ring holds fewer), then `end-of-history`; with `follow`, every new line after.
+    Logs {
+        name: String,
+        lines: usize,
+        follow: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +77,22 @@ pub enum Reply {
     Incidents {
         incidents: Vec<IncidentRecord>,
     },
+    /// One line of a service's captured output, in a `logs` stream.
+    LogLine(LogRecord),
+}
+
+/// One captured line, as `logs --json` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogRecord {
+    /// RFC 3339, UTC, milliseconds; empty for a line read back from a file without
+    /// timestamps.
+    pub time: String,
+    pub service: String,
+    /// "stdout", "stderr", or "file" for a line read back from the file.
+    pub stream: String,
+    /// The bytes as text, invalid UTF-8 replaced (the file has them unchanged).
+    pub line: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +147,9 @@ pub struct DeathRecord {
     /// "success", "failure" or "permanent".
     pub verdict: String,
     pub reason: String,
+    /// The last lines the program wrote before it died, when its output is captured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_lines: Vec<String>,
 }
 
 /// One state change, as streamed by `events` and appended to `events.jsonl`.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::protocol::{DeathRecord, IncidentRecord, ServiceStatus, StepRecord};
+use super::protocol::{DeathRecord, IncidentRecord, LogRecord, ServiceStatus, StepRecord};
 
 /// Shown in place of a value the server left out.
 const ABSENT: &str = "—";
@@ -157,9 +157,43 @@ pub fn render_service(service: &ServiceStatus) -> String {
         Some(deaths) => {
             text.push_str("deaths (oldest first):\n");
             text.push_str(&render_deaths(deaths));
+            text.push_str(&render_last_lines(deaths));
         }
     }
     text
+}
+
+/// The last lines written before each death that has them, indented under the death.
+fn render_last_lines(deaths: &[DeathRecord]) -> String {
+    let mut text = String::new();
+    for death in deaths.iter().filter(|death| !death.last_lines.is_empty()) {
+        text.push_str(&format!(
+            "last lines before the death {} ago ({}):\n",
+            millis(death.ago_ms),
+            death.status
+        ));
+        for line in &death.last_lines {
+            text.push_str(&format!("  | {}\n", printable_line(line)));
+        }
+    }
+    text
+}
+
+/// One captured line for `phoenixctl logs`: its time (when known), stream and text.
+pub fn render_log_line(record: &LogRecord) -> String {
+    let line = printable_line(&record.line);
+    if record.time.is_empty() {
+        format!("{:<6} {line}\n", record.stream)
+    } else {
+        format!("{} {:<6} {line}\n", record.time, record.stream)
+    }
+}
+
+/// A service's line with its control characters but tabs shown as `?`.
+fn printable_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
+        .collect()
 }
 
 fn field_line(width: usize, label: &str, value: &str) -> String {

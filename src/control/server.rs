@@ -150,6 +150,14 @@ impl ControlServer {
         self.send_line(client, line.as_bytes(), registry);
     }
 
+    /// Whether `client` is still connected.
+    pub fn is_connected(&self, client: ClientId) -> bool {
+        self.clients
+            .get(client.slot)
+            .and_then(Option::as_ref)
+            .is_some_and(|connected| connected.id == client)
+    }
+
     /// Makes `client` receive every later `broadcast`.
     pub fn follow(&mut self, client: ClientId) {
         if let Some(client) = self.client_mut(client) {

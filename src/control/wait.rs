@@ -399,6 +399,7 @@ mod tests {
             uptime_ms: 5,
             verdict: verdict.to_string(),
             reason: "unit cannot start".to_string(),
+            last_lines: Vec::new(),
         };
         let with_deaths = |state: &str, verdict: &str| ServiceStatus {
             deaths: Some(vec![death(verdict)]),

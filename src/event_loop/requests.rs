@@ -22,6 +22,17 @@ impl EventLoop {
             match request {
                 Request::Events { follow } => self.serve_events(client, follow),
                 Request::Incidents { name } => self.serve_incidents(client, name.as_deref()),
+                Request::Logs {
+                    name,
+                    lines,
+                    follow,
+                } => {
+                    if let Some(server) = &mut self.control {
+                        let registry = self.poll.registry();
+                        self.logs
+                            .serve(client, &name, lines, follow, server, registry);
+                    }
+                }
                 request => self.queue.push_back(Event::Control {
                     client: client.to_raw(),
                     request,

@@ -1,8 +1,9 @@
-//! What a re-exec keeps and takes back on the shell's side: the s6 logger pipes (kept open
-//! across `exec`) and the programs carried on, whose notify sockets are bound again and
+//! What a re-exec keeps and takes back on the shell's side: the s6 logger pipes and the
+//! captured output's (kept open across `exec`) and the programs carried on, whose notify sockets are bound again and
 //! whose s6 directories are claimed again. The decisions are the core's (`handoff.rs`).
 
 use crate::core::SpawnToken;
+use crate::process_spec::Output;
 
 use super::EventLoop;
 
@@ -28,11 +29,13 @@ pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl EventLoop {
-    /// The s6 logger pipes, for a re-exec to keep.
+    /// The s6 logger pipes and the captured output's (named `NAME/stdout`,
+    /// `NAME/stderr`), for a re-exec to keep.
     pub fn logger_pipes(&self) -> Vec<crate::reexec::KeptPipe> {
         self.pipes
             .ends()
             .into_iter()
+            .chain(self.logs.kept_pipes())
             .map(|(service, read, write)| crate::reexec::KeptPipe {
                 service,
                 read,
@@ -41,10 +44,35 @@ impl EventLoop {
             .collect()
     }
 
+    /// A program carried on from a re-exec whose output is captured: its kept pipes are
+    /// read again, with its unit's `[log]` (or the default).
+    pub(super) fn adopt_output(&mut self, name: &str, pid: crate::core::Pid, output: &Output) {
+        let config = match output {
+            Output::Inherit => None,
+            Output::SystemDefault => self.host.log_default.clone(),
+            Output::Capture(config) => Some(config.clone()),
+        };
+        if let Some(config) = config {
+            self.logs
+                .configure_adopted(name, config, self.poll.registry());
+        }
+        self.logs.spawned(name, pid);
+    }
+
     /// The logger pipes the last image kept open: the services and loggers still running
     /// hold their other ends.
     pub fn adopt_logger_pipes(&mut self, pipes: Vec<crate::reexec::KeptPipe>) {
         for pipe in pipes {
+            if let Some((name, stream)) = pipe.service.split_once('/') {
+                let registry = self.poll.registry();
+                if let Err(error) = self
+                    .logs
+                    .adopt(name, stream, pipe.read, pipe.write, registry)
+                {
+                    log::warn!("{name}: the kept {stream} pipe is unusable: {error}");
+                }
+                continue;
+            }
             if let Err(error) = self.pipes.adopt(&pipe.service, pipe.read, pipe.write) {
                 log::warn!(
                     "{}: the kept logger pipe is unusable: {error}",

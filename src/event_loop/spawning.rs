@@ -1,13 +1,16 @@
 //! What the shell adds around a spawn the core asked for: the stale files removed before
 //! it (DESIGN.md §4.7), logged and turned into transitions for the event log, and the
 //! `NOTIFY_SOCKET` the service is given, then the spawn itself with the readiness pipe and
-//! the notify socket's senders watched. The checks themselves are
+//! the notify socket's senders watched and the output captured (`logs.rs`); around an
+//! exit, a captured program's last lines ahead of it. The checks themselves are
 //! `sys::stale_files`'s, the fork is `sys::spawn`'s; nothing here makes a system call.
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use crate::core::{Event, SpawnToken};
-use crate::process_spec::ProcessSpec;
+use crate::exit_status::ExitStatus;
+use crate::process_spec::{Output, ProcessSpec};
 use crate::service::{State, Transition};
 use crate::sys::spawn;
 use crate::sys::stale_files::{StaleFile, remove_stale_files};
@@ -59,6 +62,25 @@ pub fn set_notify_socket(spec: &mut ProcessSpec, path: &Path) {
 }
 
 impl EventLoop {
+    /// Each reaped child's exit; a captured program's pipes are read to the end first,
+    /// and its last lines go ahead of its exit. Then the lines dropped so far.
+    pub(super) fn queue_exits(&mut self, reaped: Vec<(crate::core::Pid, ExitStatus)>) {
+        for (pid, status) in reaped {
+            let registry = self.poll.registry();
+            let now = SystemTime::now();
+            let server = self.control.as_mut();
+            if let Some((service, lines)) = self.logs.exited(pid, now, server, registry) {
+                self.queue.push_back(Event::LastLines { service, lines });
+            }
+            let event = self.alert_hooks.reaped(pid, status);
+            self.queue.push_back(event);
+        }
+        for (service, dropped) in self.logs.take_dropped() {
+            self.queue
+                .push_back(Event::LogLinesDropped { service, dropped });
+        }
+    }
+
     /// Stale files first, then the spawn with what the shell adds: `NOTIFY_SOCKET`, and
     /// the watching of the readiness pipe and of the notify socket's senders.
     pub(super) fn spawn(&mut self, token: SpawnToken, mut spec: ProcessSpec) {
@@ -75,9 +97,23 @@ impl EventLoop {
         {
             set_notify_socket(&mut spec, &path);
         }
-        let event = match spawn::spawn(&spec, self.signals.child_signals(), &mut self.pipes) {
+        let output = match &spec.output {
+            Output::Inherit => None,
+            Output::SystemDefault => self.host.log_default.clone(),
+            Output::Capture(config) => Some(config.clone()),
+        };
+        let ends = output
+            .and_then(|config| {
+                let stdout = spec.stdout_pipe.is_none();
+                self.logs
+                    .prepare(&spec.name, config, stdout, self.poll.registry())
+            })
+            .unwrap_or_default();
+        let signals = self.signals.child_signals();
+        let event = match spawn::spawn_with_output(&spec, signals, &mut self.pipes, ends) {
             Ok(started) => {
                 self.notify.spawned(&spec.name, token, started.pid);
+                self.logs.spawned(&spec.name, started.pid);
                 if let Some(read_end) = started.readiness {
                     let registry = self.poll.registry();
                     self.readiness.watch(&spec.name, token, read_end, registry);

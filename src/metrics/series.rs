@@ -117,6 +117,13 @@ fn render_failures<'a>(
             writer.sample(name, &labels, count as f64);
         }
     }
+    let name = "phoenix_log_lines_dropped_total";
+    let help = "Lines of captured output dropped: the console or the file could not keep up.";
+    writer.family(name, Kind::Counter, help);
+    for service in services {
+        let dropped = counts(service).map_or(0, |c| c.log_lines_dropped);
+        writer.sample(name, &[("service", service.name())], dropped as f64);
+    }
     let name = "phoenix_probe_duration_seconds";
     writer.family(
         name,
@@ -194,18 +201,11 @@ fn render_incidents<'a>(
 
 fn render_totals(writer: &mut Writer, supervisor: &Supervisor) {
     let orphans = supervisor.counters().orphans_reaped as f64;
-    // Log capture does not exist yet: its counter is exported as 0, so dashboards and
-    // rules can be written now.
     let totals = [
         (
             "phoenix_orphans_reaped_total",
             "Adopted orphans reaped.",
             orphans,
-        ),
-        (
-            "phoenix_log_lines_dropped_total",
-            "Service output lines dropped.",
-            0.0,
         ),
         (
             "phoenix_alerts_sent_total",

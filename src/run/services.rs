@@ -74,6 +74,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
     let supervision_groups = settings.group_names();
     let http = settings.http.clone();
     let alerts = settings.alerts.clone();
+    let log_default = settings.log_default.clone();
     let history = (settings.event_log_max_bytes, settings.event_log_keep);
     let mut supervisor = supervisor(options, settings, &dir, records);
     let (incidents, known_good) =
@@ -106,6 +107,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         http,
         alerts,
         alert_state,
+        log_default,
     };
     (host, supervisor)
 }

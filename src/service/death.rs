@@ -42,6 +42,8 @@ pub struct Death {
     pub uptime: Duration,
     pub verdict: Verdict,
     pub reason: String,
+    /// What the program wrote last before it died, when its output is captured.
+    pub last_lines: Vec<String>,
 }
 
 impl Death {
@@ -84,6 +86,7 @@ pub fn classify(
         uptime,
         verdict,
         reason,
+        last_lines: Vec::new(),
     }
 }
 

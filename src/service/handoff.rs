@@ -278,6 +278,7 @@ impl Service {
                     uptime: Duration::from_millis(death.uptime_ms),
                     verdict: Verdict::from_name(&death.verdict)?,
                     reason: death.reason.clone(),
+                    last_lines: Vec::new(),
                 })
             })
             .collect();

@@ -87,6 +87,8 @@ pub struct Service {
     pub last_exit: Option<ExitStatus>,
     pub next_attempt: Option<Instant>,
     pub deaths: VecDeque<Death>,
+    /// The last lines of captured output, for the next death (`Event::LastLines`).
+    pub last_lines: Vec<String>,
     /// Run in the foreground process group with the terminal (the command-line main).
     pub foreground: bool,
     /// No automatic restarts and no `finish` (shutdown is under way).
@@ -164,6 +166,7 @@ impl Service {
             last_exit: None,
             next_attempt: None,
             deaths: VecDeque::new(),
+            last_lines: Vec::new(),
             foreground: false,
             hold: false,
             wanted: false,
@@ -304,6 +307,7 @@ impl Service {
             uptime: Duration::ZERO,
             verdict: Verdict::Failure,
             reason: error.message.clone(),
+            last_lines: Vec::new(),
         };
         self.judge(death, now)
     }

@@ -27,6 +27,7 @@ impl Service {
             death.verdict = Verdict::Failure;
             death.reason = reason;
         }
+        death.last_lines = std::mem::take(&mut self.last_lines);
         let mut actions = vec![Action::CancelTimer {
             timer: self.timer(TimerKind::TrialReset),
         }];

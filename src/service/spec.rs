@@ -3,7 +3,7 @@
 //! probes.
 
 use crate::exit_status::ExitStatus;
-use crate::process_spec::{EnvironmentFileSpec, Placement, ProcessSpec};
+use crate::process_spec::{EnvironmentFileSpec, Output, Placement, ProcessSpec};
 use crate::recovery::Mode;
 use crate::unit::{Command, ReadyCheck};
 
@@ -40,8 +40,19 @@ pub fn process_spec(service: &Service) -> ProcessSpec {
         .map(|watchdog| u64::try_from(watchdog.timeout.as_micros()).unwrap_or(u64::MAX));
     spec.stale_files = unit.stale_files.clone();
     spec.limits = unit.limits.clone();
+    spec.output = output_of(service);
     spec.s6_service_dir = unit.s6.as_ref().map(|_| unit.source.clone());
     spec
+}
+
+/// Where the program's output goes. Only the service's own program is captured; tini
+/// mode's command and s6 loggers keep what they had unless their unit asks.
+pub fn output_of(service: &Service) -> Output {
+    match &service.unit.log {
+        Some(config) => Output::Capture(config.clone()),
+        None if service.foreground || service.logger_for.is_some() => Output::Inherit,
+        None => Output::SystemDefault,
+    }
 }
 
 /// A recovery hook (`restore`): run as the service is, in a session of its own, told

@@ -46,9 +46,12 @@ impl Supervisor {
                     message: "shutting down".to_string(),
                 }
             }
-            Request::Events { .. } | Request::Incidents { .. } => Reply::Error {
-                message: "events and incidents are served by the socket server".to_string(),
-            },
+            Request::Events { .. } | Request::Incidents { .. } | Request::Logs { .. } => {
+                Reply::Error {
+                    message: "events, incidents and logs are served by the socket server"
+                        .to_string(),
+                }
+            }
             Request::Heal { name } => {
                 self.command(&name, now, &mut actions, |service, now| service.heal(now))
             }
@@ -226,6 +229,7 @@ fn service_status(service: &Service, now: Instant, with_deaths: bool) -> Service
                 }
                 .to_string(),
                 reason: death.reason.clone(),
+                last_lines: death.last_lines.clone(),
             })
             .collect()
     });

@@ -39,6 +39,8 @@ pub struct ServiceCounters {
     pub probe_duration: Histogram,
     /// When it entered its current state.
     pub state_since: Option<Instant>,
+    /// Captured output lines dropped (console or file could not keep up).
+    pub log_lines_dropped: u64,
     last_closed: Option<u64>,
 }
 
@@ -50,6 +52,7 @@ impl Default for ServiceCounters {
             steps: BTreeMap::new(),
             probe_duration: Histogram::new(PROBE_BUCKETS),
             state_since: None,
+            log_lines_dropped: 0,
             last_closed: None,
         }
     }
@@ -113,6 +116,13 @@ impl Counters {
             self.alerts_sent += 1;
         } else {
             self.alerts_failed += 1;
+        }
+    }
+
+    /// Lines of the service at `index` dropped by the shell's output capture.
+    pub fn count_log_drops(&mut self, index: usize, dropped: u64) {
+        if let Some(counts) = self.service_mut(index) {
+            counts.log_lines_dropped = counts.log_lines_dropped.saturating_add(dropped);
         }
     }
 

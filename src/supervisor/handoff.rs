@@ -73,6 +73,7 @@ impl Supervisor {
                     notify_socket: unit.ready.check == ReadyCheck::Notify
                         || unit.watchdog.is_some(),
                     s6_service_dir: unit.s6.as_ref().map(|_| unit.source.clone()),
+                    output: crate::service::spec::output_of(service),
                 });
                 log::info!("{}: carried on as pid {pid} ({})", unit.name, service.state);
             }

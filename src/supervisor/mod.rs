@@ -426,6 +426,18 @@ impl Core for Supervisor {
                 self.counters.count_alert(ok);
                 Vec::new()
             }
+            Event::LogLinesDropped { service, dropped } => {
+                if let Some(index) = self.services.iter().position(|s| s.unit.name == service) {
+                    self.counters.count_log_drops(index, dropped);
+                }
+                Vec::new()
+            }
+            Event::LastLines { service, lines } => {
+                if let Some(found) = self.services.iter_mut().find(|s| s.unit.name == service) {
+                    found.last_lines = lines;
+                }
+                Vec::new()
+            }
         };
         actions.extend(self.restart_dependencies(now));
         actions.extend(self.supervise_groups(now));

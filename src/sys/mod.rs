@@ -5,12 +5,14 @@
 //! sees an errno it did not ask for.
 
 pub mod alert_hook;
+pub mod console;
 pub mod credentials;
 pub mod degraded;
 pub mod disk_usage;
 pub mod environment;
 pub mod heartbeat;
 pub mod lock_file;
+pub mod log_file;
 pub mod notify_socket;
 pub mod pipes;
 pub mod process;

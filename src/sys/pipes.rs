@@ -44,25 +44,32 @@ impl LoggerPipes {
     /// Takes back a pipe the last image kept open across exec: both ends must be FIFOs,
     /// and are close-on-exec again from now on.
     pub fn adopt(&mut self, name: &str, read: RawFd, write: RawFd) -> Result<(), String> {
-        for fd in [read, write] {
-            let stat = nix::sys::stat::fstat(unsafe_borrow(fd))
-                .map_err(|error| format!("descriptor {fd}: {error}"))?;
-            if stat.st_mode & libc::S_IFMT != libc::S_IFIFO {
-                return Err(format!("descriptor {fd} is not a pipe"));
-            }
-        }
-        // SAFETY: both descriptors were handed to this image by the last one, which kept
-        // them open for exactly this; they are owned here from now on.
-        let ends = unsafe { (OwnedFd::from_raw_fd(read), OwnedFd::from_raw_fd(write)) };
-        for end in [&ends.0, &ends.1] {
-            let _ = nix::fcntl::fcntl(
-                end,
-                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-            );
-        }
+        let ends = adopt_pipe(read, write)?;
         self.pipes.insert(name.to_string(), ends);
         Ok(())
     }
+}
+
+/// Takes back a pipe the last image kept open across exec (an s6 logger's, or a captured
+/// service's output): both ends must be FIFOs, and are close-on-exec again from now on.
+pub fn adopt_pipe(read: RawFd, write: RawFd) -> Result<(OwnedFd, OwnedFd), String> {
+    for fd in [read, write] {
+        let stat = nix::sys::stat::fstat(unsafe_borrow(fd))
+            .map_err(|error| format!("descriptor {fd}: {error}"))?;
+        if stat.st_mode & libc::S_IFMT != libc::S_IFIFO {
+            return Err(format!("descriptor {fd} is not a pipe"));
+        }
+    }
+    // SAFETY: both descriptors were handed to this image by the last one, which kept
+    // them open for exactly this; they are owned here from now on.
+    let ends = unsafe { (OwnedFd::from_raw_fd(read), OwnedFd::from_raw_fd(write)) };
+    for end in [&ends.0, &ends.1] {
+        let _ = nix::fcntl::fcntl(
+            end,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        );
+    }
+    Ok(ends)
 }
 
 /// A borrowed descriptor for a number not yet owned (only for the fstat that checks it).

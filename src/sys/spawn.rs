@@ -88,8 +88,10 @@ struct Prepared {
     stdin: Option<OwnedFd>,
     /// A logger pipe's read end, instead of `/dev/null`.
     stdin_pipe: Option<RawFd>,
-    /// A logger pipe's write end, to become the child's stdout.
+    /// A logger pipe's (or a capture pipe's) write end, to become the child's stdout.
     stdout_pipe: Option<RawFd>,
+    /// A capture pipe's write end, to become the child's stderr.
+    stderr_pipe: Option<RawFd>,
     /// The readiness pipe's write end and the descriptor it becomes in the child.
     readiness: Option<(RawFd, RawFd)>,
     umask: Option<libc::mode_t>,
@@ -102,6 +104,13 @@ struct Prepared {
 pub trait PipeEnds {
     /// (read end, write end) of the pipe named `name`, created on first use.
     fn pipe(&mut self, name: &str) -> Option<(RawFd, RawFd)>;
+}
+
+/// The write ends of the pipes Phoenix captures a service's output from (DESIGN.md §4.6).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutputEnds {
+    pub stdout: Option<RawFd>,
+    pub stderr: Option<RawFd>,
 }
 
 /// A program that is running (its exec succeeded).
@@ -119,6 +128,17 @@ pub fn spawn(
     signals: &ChildSignals,
     pipes: &mut dyn PipeEnds,
 ) -> Result<Started, SpawnError> {
+    spawn_with_output(spec, signals, pipes, OutputEnds::default())
+}
+
+/// `spawn`, with stdout and stderr into `output`'s pipes where it has them (an s6 logger
+/// pipe takes stdout first).
+pub fn spawn_with_output(
+    spec: &ProcessSpec,
+    signals: &ChildSignals,
+    pipes: &mut dyn PipeEnds,
+    output: OutputEnds,
+) -> Result<Started, SpawnError> {
     let mut prepared = prepare(spec)?;
     prepared.stdin_pipe = spec
         .stdin_pipe
@@ -129,7 +149,9 @@ pub fn spawn(
         .stdout_pipe
         .as_deref()
         .and_then(|name| pipes.pipe(name))
-        .map(|(_, write)| write);
+        .map(|(_, write)| write)
+        .or(output.stdout);
+    prepared.stderr_pipe = output.stderr;
     let readiness = spec.readiness_fd.map(ReadinessPipe::create).transpose()?;
     prepared.readiness = readiness
         .as_ref()
@@ -335,6 +357,7 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         stdin,
         stdin_pipe: None,
         stdout_pipe: None,
+        stderr_pipe: None,
         readiness: None,
         umask: spec.umask.map(|umask| umask & 0o777),
         credentials,
@@ -405,6 +428,11 @@ unsafe fn exec_child(prepared: &mut Prepared, signals: &ChildSignals, report: i3
         }
         if let Some(fd) = prepared.stdout_pipe {
             if redirect(fd, libc::STDOUT_FILENO) < 0 {
+                fail(report, Step::Stdin);
+            }
+        }
+        if let Some(fd) = prepared.stderr_pipe {
+            if redirect(fd, libc::STDERR_FILENO) < 0 {
                 fail(report, Step::Stdin);
             }
         }

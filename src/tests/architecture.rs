@@ -29,6 +29,7 @@ const PURE: &[&str] = &[
     "src/probe_target.rs",
     "src/notify.rs",
     "src/metrics",
+    "src/output",
     "src/http/request.rs",
     "src/http/response.rs",
 ];

@@ -11,6 +11,7 @@ pub mod error;
 pub mod graph;
 pub mod limits;
 pub mod load;
+pub mod log;
 pub mod model;
 pub mod parse;
 pub mod recovery;
@@ -25,6 +26,7 @@ pub use error::UnitError;
 pub use graph::{Cycle, find_cycles, start_order};
 pub use limits::{Limits, Resource, Rlimit};
 pub use load::{LoadReport, holds_units, load_dir};
+pub use log::LogConfig;
 pub use model::{
     Command, EnvironmentFile, Kind, OnExhausted, RestartConfig, RestartPolicy, S6Extras,
     StopConfig, StopMode, Unit, is_valid_name,

@@ -48,6 +48,8 @@ pub struct Unit {
     pub supervision_group: Option<String>,
     /// `[limits]`: resource limits and privileges, applied between fork and exec.
     pub limits: super::Limits,
+    /// `[log]`: Phoenix captures the output; none: the system default, or inherited.
+    pub log: Option<super::log::LogConfig>,
     /// Only for s6-style directories.
     pub s6: Option<S6Extras>,
 }
@@ -83,6 +85,7 @@ impl Unit {
             recovery: RecoveryConfig::default(),
             supervision_group: None,
             limits: super::Limits::default(),
+            log: None,
             s6: None,
         }
     }

@@ -15,6 +15,7 @@ use super::checks::{
 };
 use super::error::UnitError;
 use super::limits::RawLimits;
+use super::log::RawLog;
 use super::model::{Kind, OnExhausted, RestartConfig, RestartPolicy, StopConfig, StopMode, Unit};
 use super::value::{
     CommandValue, DurationValue, EnvironmentFileValue, GroupName, Jitter, MaxFailures, Multiplier,
@@ -61,6 +62,7 @@ pub struct RawUnit {
     pub recovery: Option<RawRecovery>,
     pub supervision_group: Option<Spanned<GroupName>>,
     pub limits: Option<TableOnly<RawLimits>>,
+    pub log: Option<RawLog>,
 }
 
 /// The `[restart]` table, exactly as written.
@@ -180,6 +182,10 @@ pub fn build_unit(
         .map(|recovery| recovery_config(&source_text, recovery))
         .transpose()?
         .unwrap_or_default();
+    let log = raw
+        .log
+        .map(|log| log.config(file, text, true))
+        .transpose()?;
     let group_site = raw
         .supervision_group
         .as_ref()
@@ -222,6 +228,7 @@ pub fn build_unit(
             .limits
             .map(|limits| limits.0.into_limits())
             .unwrap_or_default(),
+        log,
         s6: None,
     };
     Ok(ParsedUnit {

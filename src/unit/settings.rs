@@ -52,6 +52,8 @@ pub struct Settings {
     pub disks: Vec<DiskSettings>,
     /// `[alerts]`: channels and per-level thresholds and cooldowns.
     pub alerts: AlertSettings,
+    /// `[log] default`: the `[log]` of every service whose unit has none.
+    pub log_default: Option<super::log::LogConfig>,
 }
 
 impl Default for Settings {
@@ -70,6 +72,7 @@ impl Default for Settings {
             http: None,
             disks: Vec::new(),
             alerts: AlertSettings::default(),
+            log_default: None,
         }
     }
 }
@@ -160,6 +163,18 @@ struct RawSettings {
     #[serde(default)]
     disk: Vec<disk::RawDisk>,
     alerts: Option<alerts::RawAlerts>,
+    log: Option<RawLogSettings>,
+}
+
+/// The `[log]` table of `phoenix.toml`, exactly as written.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a [log] table"
+)]
+struct RawLogSettings {
+    default: Option<super::log::RawLog>,
 }
 
 /// A `[groups.NAME]` table, exactly as written.
@@ -247,6 +262,11 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
             Some(table) => table.settings(path, text)?,
             None => AlertSettings::default(),
         },
+        log_default: raw
+            .log
+            .and_then(|log| log.default)
+            .map(|default| default.config(path, text, false))
+            .transpose()?,
     })
 }
 

@@ -14,6 +14,7 @@ mod control;
 mod disk;
 mod harness;
 mod http;
+mod logs;
 mod procfs;
 mod recovery;
 mod rising;

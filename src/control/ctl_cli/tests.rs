@@ -178,7 +178,10 @@ fn usage_errors_name_the_problem() {
             "--wait applies to start, stop and restart only",
         ),
         ("heal web --json", "--json applies to status and incidents"),
-        ("incidents --follow", "--follow applies to events only"),
+        (
+            "incidents --follow",
+            "--follow applies to events and logs only",
+        ),
         (
             "incidents --wait",
             "--wait applies to start, stop and restart",
@@ -200,7 +203,10 @@ fn usage_errors_name_the_problem() {
             "reset web --wait",
             "--wait applies to start, stop and restart only",
         ),
-        ("status --follow", "--follow applies to events only"),
+        (
+            "status --follow",
+            "--follow applies to events and logs only",
+        ),
         ("start web --json", "--json applies to status and incidents"),
         ("--wait=1 start web", "--wait takes no value"),
         ("--json= status", "--json takes no value"),
@@ -268,4 +274,25 @@ fn check_asks_for_every_status_and_takes_nothing_else() {
     assert!(!run("status").check);
     assert_eq!(error("check web"), "too many arguments for 'check': check");
     assert_eq!(error("--json check"), "--json does not apply to check");
+}
+
+#[test]
+fn logs_takes_a_name_a_count_follow_and_json() {
+    let parsed = parse(&args("logs web -n 5 --follow --json"), &no_env).unwrap();
+    let Parsed::Run(invocation) = parsed else {
+        panic!("{parsed:?}");
+    };
+    assert_eq!(
+        invocation.request,
+        Request::Logs {
+            name: "web".into(),
+            lines: 5,
+            follow: true
+        }
+    );
+    assert!(invocation.json);
+    let error = parse(&args("logs web -n many"), &no_env).unwrap_err();
+    assert!(error.0.contains("invalid -n 'many'"), "{error}");
+    let error = parse(&args("status -n 3"), &no_env).unwrap_err();
+    assert!(error.0.contains("--lines applies to logs only"), "{error}");
 }

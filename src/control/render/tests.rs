@@ -85,6 +85,7 @@ fn single_service_with_its_deaths() {
                 uptime_ms: 800,
                 verdict: "failure".to_string(),
                 reason: "exited 1 after 800ms, under min-uptime 1s".to_string(),
+                last_lines: Vec::new(),
             },
             DeathRecord {
                 ago_ms: 125_000,
@@ -92,6 +93,7 @@ fn single_service_with_its_deaths() {
                 uptime_ms: 3_600_000,
                 verdict: "failure".to_string(),
                 reason: "killed by SIGKILL".to_string(),
+                last_lines: vec!["panic: out of memory".to_string(), "\tat main".to_string()],
             },
         ]),
         ..web()
@@ -114,6 +116,9 @@ deaths (oldest first):
   AGO       STATUS             UPTIME  VERDICT  REASON
   1h2m ago  exit 1             800ms   failure  exited 1 after 800ms, under min-uptime 1s
   2m5s ago  killed by SIGKILL  1h      failure  killed by SIGKILL
+last lines before the death 2m5s ago (killed by SIGKILL):
+  | panic: out of memory
+  | \tat main
 "
     );
 }

@@ -14,6 +14,7 @@ pub(super) use crate::service::{Circuit, State};
 mod handoff;
 mod http;
 mod invariants;
+mod logs;
 mod metrics;
 mod recovery;
 mod requests;

@@ -161,6 +161,7 @@ fn parses_every_key() {
             no_new_privileges: true,
             oom_score_adjust: Some(500),
         },
+        log: None,
         s6: None,
     };
     assert_eq!(unit, expected);

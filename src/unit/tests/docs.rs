@@ -116,6 +116,19 @@ fn docs_list_exactly_the_recovery_keys() {
 }
 
 #[test]
+fn docs_list_exactly_the_log_keys() {
+    assert_eq!(
+        documented_keys("`[log]`"),
+        unit_table_keys("command = \"x\"\n[log]\nnot-a-key = 1\n")
+    );
+    let error = parse_settings(Path::new("phoenix.toml"), "[log]\nnot-a-key = 1\n").unwrap_err();
+    assert_eq!(
+        documented_keys("`[log]` of `phoenix.toml`"),
+        accepted_keys(&error.message)
+    );
+}
+
+#[test]
 fn docs_list_exactly_the_s6_files() {
     let honoured: BTreeSet<String> = S6_FILES.iter().map(|f| f.to_string()).collect();
     assert_eq!(documented_keys("s6 service directory files"), honoured);

@@ -2,7 +2,7 @@
 //! every path and error status, and floods — slow, many, pipelined — during which a
 //! crashing service is still restarted at once.
 
-mod client;
+pub mod client;
 mod endpoints;
 mod flood;
 mod metrics;
