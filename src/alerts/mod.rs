@@ -60,10 +60,12 @@ pub enum Kind {
     DiskCritical,
     /// A file of the state directory was found corrupt at start and moved aside.
     CorruptFile,
+    /// Lines of a service's captured output were dropped.
+    LogsDropped,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Failed,
         Kind::Escalated,
         Kind::DiskCritical,
@@ -73,6 +75,7 @@ impl Kind {
         Kind::Hung,
         Kind::DiskWarning,
         Kind::CorruptFile,
+        Kind::LogsDropped,
         Kind::Recovered,
     ];
 
@@ -92,6 +95,7 @@ impl Kind {
             Kind::DiskWarning => "disk-warning",
             Kind::DiskCritical => "disk-critical",
             Kind::CorruptFile => "corrupt-file",
+            Kind::LogsDropped => "logs-dropped",
         }
     }
 
@@ -103,7 +107,8 @@ impl Kind {
             | Kind::Unhealthy
             | Kind::Hung
             | Kind::DiskWarning
-            | Kind::CorruptFile => Level::Warning,
+            | Kind::CorruptFile
+            | Kind::LogsDropped => Level::Warning,
             Kind::Recovered => Level::Info,
         }
     }

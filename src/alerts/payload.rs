@@ -41,6 +41,7 @@ pub fn alertname(kind: Kind) -> &'static str {
         Kind::DiskWarning => "PhoenixDiskWarning",
         Kind::DiskCritical => "PhoenixDiskCritical",
         Kind::CorruptFile => "PhoenixStateFileCorrupt",
+        Kind::LogsDropped => "PhoenixLogLinesDropped",
     }
 }
 

@@ -31,6 +31,12 @@ impl Occurrence {
         Occurrence::new(Kind::CorruptFile, "phoenix", summary)
     }
 
+    /// Lines of a service's captured output dropped (its console did not keep up).
+    pub fn logs_dropped(service: String, dropped: u64) -> Occurrence {
+        let summary = format!("{service}: {dropped} line(s) of output dropped");
+        Occurrence::new(Kind::LogsDropped, &service, summary)
+    }
+
     fn new(kind: Kind, service: &str, summary: String) -> Occurrence {
         Occurrence {
             kind,

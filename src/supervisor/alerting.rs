@@ -35,6 +35,13 @@ impl Supervisor {
         self.alerts.restore(state);
     }
 
+    /// Lines of `service`'s captured output dropped: one occurrence, raised with this
+    /// step's (the cooldown keeps a flood of drops to one alert).
+    pub(super) fn alert_log_drops(&mut self, service: String, dropped: u64) {
+        self.alerts
+            .defer(Occurrence::logs_dropped(service, dropped));
+    }
+
     /// Files of the state directory found corrupt at start, each `summary` one alert
     /// raised with the first step.
     pub fn alert_corrupt_files(&mut self, summaries: impl IntoIterator<Item = String>) {

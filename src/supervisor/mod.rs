@@ -430,6 +430,7 @@ impl Core for Supervisor {
                 if let Some(index) = self.services.iter().position(|s| s.unit.name == service) {
                     self.counters.count_log_drops(index, dropped);
                 }
+                self.alert_log_drops(service, dropped);
                 Vec::new()
             }
             Event::LastLines { service, lines } => {

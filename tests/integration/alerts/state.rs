@@ -1,7 +1,8 @@
 //! Alerts that outlive one run of Phoenix and alerts about its own files and disks: a
 //! cooldown kept in `<state-dir>/alerts.json` holds a repeat back after a restart of
 //! Phoenix; a corrupt state file found at start is a `corrupt-file` alert; a `[[disk]]`
-//! path filled past its critical threshold is a `disk-critical` alert.
+//! path filled past its critical threshold is a `disk-critical` alert; captured output
+//! dropped is a `logs-dropped` alert, once per cooldown.
 
 use std::path::Path;
 
@@ -126,5 +127,31 @@ fn a_disk_past_its_critical_threshold_is_a_critical_alert() -> TestResult {
             .is_some_and(|s| s.contains("critical (was ok)")),
         "{alert}"
     );
+    Ok(())
+}
+
+#[test]
+fn output_lines_dropped_are_one_warning_alert() -> TestResult {
+    let layout = ServicesDir::new()?;
+    let log = layout.path("alerts.jsonl");
+    settings(&layout, &log, "[log]\ndefault = { console = true }\n")?;
+    layout.unit("flood", "command = \"yes 'a line of flood'\"\n")?;
+    // Phoenix's stdout is a pipe nobody reads (opened read-write: it fills, never breaks).
+    let fifo = layout.path("console.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600))?;
+    let args = layout.args();
+    let dir = layout.into_dir();
+    let wrapper = format!("exec \"$@\" 1<>{}", fifo.display());
+    let phoenix =
+        crate::harness::Pid1::start_wrapped(dir, &[], &["sh", "-c", &wrapper, "sh"], args)?;
+    phoenix.eventually("the drops are alerted", || !alerts_in(&log).is_empty())?;
+    let alert = &alerts_in(&log)[0];
+    let context = phoenix.context();
+    assert_eq!(alert["kind"], "logs-dropped", "{alert}{context}");
+    assert_eq!(alert["level"], "warning", "{alert}");
+    assert_eq!(alert["service"], "flood", "{alert}");
+    // The default warning cooldown (2h) holds every later drop back.
+    phoenix.wait_for_log("flood: logs-dropped alert held back by the cooldown")?;
+    assert_eq!(alerts_in(&log).len(), 1, "{context}");
     Ok(())
 }
