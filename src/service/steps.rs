@@ -216,11 +216,19 @@ impl Service {
     }
 
     pub fn on_hook_exit(&mut self, status: ExitStatus, now: Instant) -> Vec<Action> {
-        self.hook_pid = None;
         let timed_out = std::mem::take(&mut self.hook_timed_out);
         let mut actions = vec![Action::CancelTimer {
             timer: self.timer(TimerKind::HookKill),
         }];
+        // A hook is over when it exits: whatever it left in its process group (its own
+        // session) goes with it, so a later restore never runs beside an earlier one's
+        // leftovers (found by the supervisor's property test).
+        if let Some(pid) = self.hook_pid.take() {
+            actions.push(Action::Signal {
+                target: Target::Group(pid),
+                signal: Signal::KILL,
+            });
+        }
         let restoring = self.ladder.trying == Some(Rung::Step(RecoveryStep::Restore));
         if !restoring || self.state != State::Recovering || self.hold {
             return actions;
