@@ -29,6 +29,7 @@
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
 mod alerting;
+mod hardware_watchdog;
 mod http;
 mod manager;
 mod notify_sockets;
@@ -119,6 +120,8 @@ pub struct Host {
     pub http: Option<crate::unit::HttpSettings>,
     /// `[alerts]`: where alerts go.
     pub alerts: crate::unit::AlertSettings,
+    /// `[hardware-watchdog]`: the device to open and pet, if any.
+    pub hardware_watchdog: Option<crate::unit::HardwareWatchdogSettings>,
 }
 
 pub struct EventLoop {
@@ -144,6 +147,10 @@ pub struct EventLoop {
     manager: Option<manager::Manager>,
     /// Running `[alerts] exec` hooks.
     alert_hooks: alerting::AlertHooks,
+    /// `[hardware-watchdog]`, when its device could be opened.
+    hardware_watchdog: Option<hardware_watchdog::HardwareWatchdog>,
+    /// The core asked for a power action or the rescue binary: how `run` ends.
+    finish: Option<LoopEnd>,
 }
 
 /// Listens on the first of `paths` that works; one warning for every one that did not.
@@ -191,6 +198,9 @@ impl EventLoop {
             .map(|(socket, watchdog)| manager::Manager::new(socket, watchdog, Instant::now()));
         let http = http::bind_http(host.http.as_ref(), poll.registry(), HTTP);
         let alert_hooks = alerting::AlertHooks::new(host.alerts.clone());
+        let hardware_watchdog = host.hardware_watchdog.as_ref().and_then(|settings| {
+            hardware_watchdog::HardwareWatchdog::open(settings, Instant::now())
+        });
         Ok(EventLoop {
             http,
             poll,
@@ -209,6 +219,8 @@ impl EventLoop {
             reexec: None,
             manager,
             alert_hooks,
+            hardware_watchdog,
+            finish: None,
         })
     }
 
@@ -234,11 +246,11 @@ impl EventLoop {
             if let Some(reason) = self.reexec.take() {
                 return LoopEnd::Reexec(reason);
             }
-            if let Some(code) = self.exit_code {
+            if let Some(end) = self.exit_code.map(LoopEnd::Exit).or(self.finish.take()) {
                 if let Some(server) = &mut self.control {
                     server.close(self.poll.registry());
                 }
-                return LoopEnd::Exit(code);
+                return end;
             }
             if let Err(error) = self.poll.poll(&mut events, self.poll_timeout()) {
                 if error.kind() != ErrorKind::Interrupted {
@@ -282,6 +294,9 @@ impl EventLoop {
             watchdog,
             http,
             self.alert_hooks.next_deadline(),
+            self.hardware_watchdog
+                .as_ref()
+                .and_then(hardware_watchdog::HardwareWatchdog::next_deadline),
         ]
         .into_iter()
         .flatten()
@@ -318,6 +333,9 @@ impl EventLoop {
             .expire(now, self.poll.registry(), &mut self.queue);
         if let Some(manager) = &mut self.manager {
             manager.ping_if_due(now);
+        }
+        if let Some(watchdog) = &mut self.hardware_watchdog {
+            watchdog.pet_if_due(now);
         }
         if let Some(server) = &mut self.http {
             server.expire(now, self.poll.registry());
@@ -417,6 +435,8 @@ impl EventLoop {
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
+            Action::Power(action) => self.finish = Some(LoopEnd::Power(action)),
+            Action::Rescue { reason } => self.finish = Some(LoopEnd::Rescue(reason)),
             Action::Reexec { reason } => self.reexec = Some(reason),
             Action::NotifyManager { message } => {
                 if let Some(manager) = &mut self.manager {

@@ -26,6 +26,7 @@
 
 pub mod alerts;
 pub mod atomic_file;
+pub mod boot;
 pub mod cli;
 pub mod clocks;
 pub mod config_file;
@@ -47,6 +48,7 @@ pub mod logging;
 pub mod metrics;
 pub mod mode;
 pub mod notify;
+pub mod power;
 pub mod probe_target;
 pub mod probes;
 pub mod process_spec;

@@ -83,7 +83,23 @@ pub fn run(options: Options) -> u8 {
     };
     event_loop.adopt_logger_pipes(kept_pipes);
     let (reason, deliberate) = match event_loop.run(core.as_mut()) {
-        LoopEnd::Exit(code) => return code,
+        // A machine's PID 1 cannot exit (the kernel would panic): it powers off.
+        LoopEnd::Exit(_) if process::is_machine_init() => {
+            event_loop.disarm_watchdog();
+            crate::boot::final_sequence(crate::power::PowerAction::Poweroff)
+        }
+        LoopEnd::Exit(code) => {
+            event_loop.disarm_watchdog();
+            return code;
+        }
+        LoopEnd::Power(action) => {
+            event_loop.disarm_watchdog();
+            crate::boot::final_sequence(action)
+        }
+        LoopEnd::Rescue(reason) => {
+            event_loop.disarm_watchdog();
+            reexec::hand_to_rescue(core.as_ref(), &reason, &rising)
+        }
         LoopEnd::Reexec(reason) => (reason, true),
         LoopEnd::Broken(reason) => (reason, false),
     };

@@ -73,6 +73,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
     let supervision_groups = settings.group_names();
     let http = settings.http.clone();
     let alerts = settings.alerts.clone();
+    let hardware_watchdog = settings.hardware_watchdog.clone();
     let history = (settings.event_log_max_bytes, settings.event_log_keep);
     let mut supervisor = supervisor(options, settings, &dir, records);
     let (incidents, known_good) =
@@ -96,6 +97,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         service_manager: crate::sys::service_manager::from_environment(),
         http,
         alerts,
+        hardware_watchdog,
     };
     (host, supervisor)
 }
@@ -124,6 +126,7 @@ fn supervisor(
         signal_group: options.signal_group,
         success_codes: options.success_codes.clone(),
         warn_on_reap: options.warn_on_reap,
+        machine: crate::sys::process::is_machine_init(),
     };
     Supervisor::new(config, report, command, records)
 }

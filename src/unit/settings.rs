@@ -19,10 +19,12 @@ use super::value::{DurationValue, GroupName, MaxFailures};
 
 mod alerts;
 mod disk;
+mod hardware_watchdog;
 mod http;
 
 pub use alerts::{AlertFormat, AlertSettings, LevelPolicy};
 pub use disk::DiskSettings;
+pub use hardware_watchdog::HardwareWatchdogSettings;
 pub use http::{HttpSettings, MAX_CONNECTIONS as MAX_HTTP_CONNECTIONS};
 
 /// The parsed `phoenix.toml`.
@@ -52,6 +54,8 @@ pub struct Settings {
     pub disks: Vec<DiskSettings>,
     /// `[alerts]`: channels and per-level thresholds and cooldowns.
     pub alerts: AlertSettings,
+    /// `[hardware-watchdog]`: the device the loop pets; none without `device`.
+    pub hardware_watchdog: Option<HardwareWatchdogSettings>,
 }
 
 impl Default for Settings {
@@ -70,6 +74,7 @@ impl Default for Settings {
             http: None,
             disks: Vec::new(),
             alerts: AlertSettings::default(),
+            hardware_watchdog: None,
         }
     }
 }
@@ -160,6 +165,7 @@ struct RawSettings {
     #[serde(default)]
     disk: Vec<disk::RawDisk>,
     alerts: Option<alerts::RawAlerts>,
+    hardware_watchdog: Option<hardware_watchdog::RawHardwareWatchdog>,
 }
 
 /// A `[groups.NAME]` table, exactly as written.
@@ -246,6 +252,10 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
         alerts: match raw.alerts {
             Some(table) => table.settings(path, text)?,
             None => AlertSettings::default(),
+        },
+        hardware_watchdog: match raw.hardware_watchdog {
+            Some(table) => table.settings(path, text)?,
+            None => None,
         },
     })
 }

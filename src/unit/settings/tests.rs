@@ -56,6 +56,7 @@ event-log-keep = 3
             http: None,
             disks: Vec::new(),
             alerts: AlertSettings::default(),
+            hardware_watchdog: None,
         }
     );
 }
