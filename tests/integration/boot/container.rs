@@ -1,0 +1,80 @@
+//! Phoenix as PID 1 of a PID namespace (the usual tier): a container's init, not a
+//! machine's. None of stage 1 runs — the mount table stays the one the namespace was
+//! given, the hostname the host's, nothing is logged as stage 1 — and the power verbs end
+//! the run in order with an exit status: 133 for reboot (systemd-nspawn's "start me
+//! again"), 0 for poweroff and halt.
+
+use std::process::Command;
+
+use crate::control::ctl::{daemon, phoenixctl, start};
+use crate::harness::{DEADLINE, TestResult};
+use crate::services::setup::ServicesDir;
+
+/// The mount points a fresh namespace of the same kind sees.
+fn mount_points_of_a_bare_namespace() -> TestResult<Vec<String>> {
+    let output = Command::new("unshare")
+        .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
+        .args(["sh", "-c", "cut -d' ' -f5 /proc/self/mountinfo"])
+        .output()?;
+    Ok(String::from_utf8(output.stdout)?
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+#[test]
+fn in_a_container_none_of_stage_one_runs() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "probe",
+        "kind = \"oneshot\"\ncommand = \"cut -d' ' -f5 /proc/self/mountinfo > mounts; hostname > hostname\"\n",
+    )?;
+    let phoenix = start(layout)?;
+    let mounts = phoenix
+        .wait_for_file("hostname")
+        .map(|_| phoenix.lines("mounts"))?;
+    assert_eq!(
+        mounts,
+        mount_points_of_a_bare_namespace()?,
+        "{}",
+        phoenix.context()
+    );
+    let host = String::from_utf8(Command::new("hostname").output()?.stdout)?;
+    assert_eq!(phoenix.read("hostname"), host);
+    assert!(
+        !phoenix.stderr().contains("stage 1"),
+        "{}",
+        phoenix.context()
+    );
+    Ok(())
+}
+
+#[test]
+fn in_a_container_reboot_ends_with_133_and_poweroff_or_halt_with_0() -> TestResult {
+    for (verb, code) in [("reboot", 133), ("poweroff", 0), ("halt", 0)] {
+        let layout = ServicesDir::new()?;
+        layout.unit("web", &daemon("web", ""))?;
+        let mut phoenix = start(layout)?;
+        phoenix.wait_for_lines("web.pids", 1)?;
+        let outcome = phoenixctl(&phoenix, &[verb])?.ok()?;
+        assert!(
+            outcome.stdout.contains(&format!("{verb}: shutting down")),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            phoenix.wait_exit(DEADLINE)?,
+            code,
+            "{verb}{}",
+            phoenix.context()
+        );
+        assert_eq!(
+            phoenix.lines("web.stops"),
+            ["stop"],
+            "{verb}: web stopped in order"
+        );
+        phoenix.wait_for_log(&format!(
+            "phoenixctl: {verb}, shutting down, then exit {code} (in a container)"
+        ))?;
+    }
+    Ok(())
+}
