@@ -42,6 +42,7 @@ fetch() {
   (
     cd "$work"
     local image
+    apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq
     # linux-image-amd64 is a metapackage: the kernel is the linux-image-6.x it depends on.
     image="$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')"
     [ -n "$image" ] || die "apt-cache finds no kernel behind linux-image-amd64 (apt-get update?)"
