@@ -78,3 +78,56 @@ fn in_a_container_reboot_ends_with_133_and_poweroff_or_halt_with_0() -> TestResu
     }
     Ok(())
 }
+
+#[test]
+fn on_critical_failure_rescue_hands_the_services_to_phoenix_rescue() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.settings("on-critical-failure = \"rescue\"\n")?;
+    layout.unit("web", &daemon("web", ""))?;
+    layout.unit(
+        "core",
+        "critical = true\ncommand = \"exit 3\"\n[restart]\nmax-failures = 1\n",
+    )?;
+    let phoenix = layout.start(&[])?;
+    phoenix.wait_for_log("core: recovery exhausted; on-critical-failure = \"rescue\"")?;
+    phoenix.wait_for_log("[phoenix-rescue]")?;
+    let web = phoenix.wait_for_lines("web.pids", 1)?[0].clone();
+    phoenix.eventually("phoenix-rescue adopted web", || {
+        phoenix
+            .stderr()
+            .lines()
+            .any(|line| line.starts_with("[phoenix-rescue]") && line.contains(&web))
+    })?;
+    assert!(
+        phoenix
+            .stderr()
+            .contains("core exhausted its recovery (on-critical-failure = \"rescue\")"),
+        "the rescue report names why{}",
+        phoenix.context()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_watchdog_device_that_is_missing_or_no_watchdog_leaves_supervision_running() -> TestResult {
+    for (device, expected) in [
+        (
+            "/nonexistent/watchdog",
+            "/nonexistent/watchdog: No such file or directory",
+        ),
+        ("/dev/null", "/dev/null: refuses a timeout of 10s"),
+    ] {
+        let layout = ServicesDir::new()?;
+        layout.settings(&format!(
+            "[hardware-watchdog]\ndevice = \"{device}\"\ntimeout = \"10s\"\n"
+        ))?;
+        layout.unit("web", &daemon("web", ""))?;
+        let mut phoenix = start(layout)?;
+        phoenix.wait_for_log(&format!("hardware watchdog: {expected}"))?;
+        phoenix.wait_for_log("running without one")?;
+        phoenix.wait_for_lines("web.pids", 1)?;
+        phoenixctl(&phoenix, &["shutdown"])?.ok()?;
+        assert_eq!(phoenix.wait_exit(DEADLINE)?, 0, "{}", phoenix.context());
+    }
+    Ok(())
+}
