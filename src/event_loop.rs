@@ -15,8 +15,8 @@
 //! probes, notify sockets, readiness pipes, HTTP clients, each by its token's owner), read
 //! every queued signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due
 //! timers, expire overdue probes and HTTP connections, ping the service manager's watchdog
-//! when due (`manager.rs`); the poll timeout is the earliest timer, probe, connection or
-//! watchdog deadline, or none. The core relies on that order — control requests,
+//! and pet the hardware one when due (`manager.rs`, `hardware_watchdog.rs`); the poll
+//! timeout is the earliest timer, probe, connection or watchdog deadline, or none. The core relies on that order — control requests,
 //! notifications, signals and exits ahead of the drain's `Drained`, timers after it — and
 //! on answers to its actions (spawns, group checks, heartbeats) being queued behind
 //! whatever already waits. Notify sockets must be read before the drain: a sender is
@@ -198,9 +198,7 @@ impl EventLoop {
             .map(|(socket, watchdog)| manager::Manager::new(socket, watchdog, Instant::now()));
         let http = http::bind_http(host.http.as_ref(), poll.registry(), HTTP);
         let alert_hooks = alerting::AlertHooks::new(host.alerts.clone());
-        let hardware_watchdog = host.hardware_watchdog.as_ref().and_then(|settings| {
-            hardware_watchdog::HardwareWatchdog::open(settings, Instant::now())
-        });
+        let hardware_watchdog = hardware_watchdog::open(host.hardware_watchdog.as_ref());
         Ok(EventLoop {
             http,
             poll,
@@ -294,9 +292,7 @@ impl EventLoop {
             watchdog,
             http,
             self.alert_hooks.next_deadline(),
-            self.hardware_watchdog
-                .as_ref()
-                .and_then(hardware_watchdog::HardwareWatchdog::next_deadline),
+            self.watchdog_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -334,9 +330,7 @@ impl EventLoop {
         if let Some(manager) = &mut self.manager {
             manager.ping_if_due(now);
         }
-        if let Some(watchdog) = &mut self.hardware_watchdog {
-            watchdog.pet_if_due(now);
-        }
+        self.pet_watchdog(now);
         if let Some(server) = &mut self.http {
             server.expire(now, self.poll.registry());
         }

@@ -65,7 +65,24 @@ impl HardwareWatchdog {
     }
 }
 
+/// The watchdog of `[hardware-watchdog]`, if it is set and its device works.
+pub fn open(settings: Option<&HardwareWatchdogSettings>) -> Option<HardwareWatchdog> {
+    settings.and_then(|settings| HardwareWatchdog::open(settings, Instant::now()))
+}
+
 impl super::EventLoop {
+    pub(super) fn watchdog_deadline(&self) -> Option<Instant> {
+        self.hardware_watchdog
+            .as_ref()
+            .and_then(HardwareWatchdog::next_deadline)
+    }
+
+    pub(super) fn pet_watchdog(&mut self, now: Instant) {
+        if let Some(watchdog) = &mut self.hardware_watchdog {
+            watchdog.pet_if_due(now);
+        }
+    }
+
     /// Disarms the hardware watchdog (the magic close): the run ends in order.
     pub fn disarm_watchdog(&mut self) {
         if let Some(watchdog) = self.hardware_watchdog.take() {
