@@ -13,7 +13,8 @@
 #       (default contrib/appliance/services.d) in /etc/phoenix/services.d, --config
 #       (default contrib/appliance/phoenix.toml) as /etc/phoenix/phoenix.toml. Each
 #       --module (a kernel module of the cached kernel, e.g. i6300esb) is loaded by a
-#       two-line /init that then execs Phoenix, still PID 1.
+#       two-line /init that then execs Phoenix, still PID 1. Each --file copies SRC to
+#       DEST (absolute) in the image, replacing what was there.
 #   appliance.sh boot [--cache DIR] [--initrd FILE] [--append TEXT] [-- QEMU-ARGS...]
 #       qemu-system-x86_64 -kernel … -initrd … -nographic -no-reboot: the serial console
 #       on this terminal; poweroff or reboot in the guest ends qemu. TCG unless
@@ -98,7 +99,8 @@ build() {
   local tree
   tree="$(mktemp -d)"
   trap 'rm -rf "$tree"' RETURN
-  mkdir -p "$tree"/{bin,sbin,usr/bin,dev,proc,sys,run,tmp,var/lib,etc/phoenix/services.d,lib/modules}
+  # No /run: stage 1 makes the mount points it needs.
+  mkdir -p "$tree"/{bin,sbin,usr/bin,dev,proc,sys,tmp,var/lib,etc/phoenix/services.d,lib/modules}
   install_program "$bin/phoenix" "$tree" sbin/phoenix
   install_program "$bin/phoenix-rescue" "$tree" sbin/phoenix-rescue
   install_program "$bin/phoenixctl" "$tree" usr/bin/phoenixctl
@@ -113,6 +115,7 @@ build() {
   local file
   for file in "${files[@]}"; do
     mkdir -p "$tree/$(dirname "${file#*=}")"
+    rm -rf "${tree:?}/${file#*=}"
     cp "${file%%=*}" "$tree/${file#*=}"
   done
   # The kernel opens /dev/console for init before anything is mounted, and Rust's runtime

@@ -62,11 +62,12 @@ fn check_tools() -> TestResult {
     Ok(())
 }
 
-/// The initramfs to boot: units, settings and kernel modules.
+/// The initramfs to boot: units, settings, kernel modules and other files.
 pub struct Image {
     dir: TempDir,
     config: String,
     modules: Vec<String>,
+    files: Vec<(PathBuf, String)>,
 }
 
 impl Image {
@@ -78,6 +79,7 @@ impl Image {
             dir,
             config: String::new(),
             modules: Vec::new(),
+            files: Vec::new(),
         })
     }
 
@@ -102,6 +104,15 @@ impl Image {
     pub fn module(&mut self, name: &str) -> &mut Image {
         self.modules.push(name.to_string());
         self
+    }
+
+    /// A file of the image at `dest` (absolute), holding `text`; it replaces whatever the
+    /// image would have there.
+    pub fn file(&mut self, dest: &str, text: &str) -> TestResult<&mut Image> {
+        let source = self.dir.path().join(format!("file-{}", self.files.len()));
+        std::fs::write(&source, text)?;
+        self.files.push((source, dest.to_string()));
+        Ok(self)
     }
 
     fn build(&self) -> TestResult<PathBuf> {
@@ -138,6 +149,11 @@ impl Image {
             .arg(&config);
         for module in &self.modules {
             command.args(["--module", module]);
+        }
+        for (source, dest) in &self.files {
+            command
+                .arg("--file")
+                .arg(format!("{}={dest}", source.display()));
         }
         let output = command.output()?;
         if !output.status.success() {

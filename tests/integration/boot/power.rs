@@ -1,6 +1,7 @@
 //! Booting, and the three ways a machine's run ends in order: `phoenixctl poweroff` from
 //! a service, a critical unit that exhausts its recovery with `on-critical-failure =
-//! "reboot"`, and Ctrl-Alt-Del. Under `-no-reboot` a reboot ends qemu too; QMP's
+//! "reboot"`, and Ctrl-Alt-Del; on the way, the kernel command line's options and what
+//! stage 1 cannot use. Under `-no-reboot` a reboot ends qemu too; QMP's
 //! `SHUTDOWN` event tells a power-off (`guest-shutdown`) from a reboot (`guest-reset`).
 
 use super::machine::Image;
@@ -111,14 +112,15 @@ fn phoenix_boots_as_init_and_phoenixctl_poweroff_ends_the_machine() -> TestResul
 #[test]
 fn a_critical_unit_out_of_recovery_reboots_the_machine() -> TestResult {
     let mut image = Image::new()?;
+    // The units are where the kernel command line says, not in the default directory.
     image
         .config("on-critical-failure = \"reboot\"\n")
-        .unit(
-            "core",
+        .file(
+            "/srv/units/core.toml",
             "critical = true\ncommand = [\"/bin/sh\", \"-c\", \"echo core: failing; exit 3\"]\n[restart]\nmax-failures = 2\ndelay = \"100ms\"\n",
         )?
-        .unit("db", &stoppable("db", ""))?;
-    let mut machine = image.boot("", &[])?;
+        .file("/srv/units/db.toml", &stoppable("db", ""))?;
+    let mut machine = image.boot("phoenix.services=/srv/units phoenix.log=debug", &[])?;
     machine.wait_exit()?;
     let console = machine.console();
     let context = machine.context();
@@ -135,19 +137,34 @@ fn a_critical_unit_out_of_recovery_reboots_the_machine() -> TestResult {
         "{context}"
     );
     assert!(!console.contains("Kernel panic"), "{context}");
+    position(&console, "/srv/units: 2 unit(s) loaded")?;
+    position(&console, "[phoenix] debug: ")?;
     Ok(())
 }
 
 #[test]
 fn ctrl_alt_del_reboots_in_order() -> TestResult {
     let mut image = Image::new()?;
-    image.unit("db", &stoppable("db", ""))?;
+    // Two things stage 1 cannot use, and boots on without: a bad /etc/hostname, and a
+    // file where the mount point /run would go (the control socket moves to /dev/shm).
+    image
+        .unit("db", &stoppable("db", ""))?
+        .file("/etc/hostname", "not a hostname!\n")?
+        .file("/run", "not a directory\n")?;
     let mut machine = image.boot("", &[])?;
     machine.wait_for("startup over")?;
     machine.send_keys(&["ctrl", "alt", "delete"])?;
     machine.wait_exit()?;
     let console = machine.console();
     let context = machine.context();
+    position(
+        &console,
+        "stage 1: /etc/hostname: 'not a hostname!' is not a hostname",
+    )?;
+    position(
+        &console,
+        "stage 1: unable to mount /run (tmpfs): unable to create the mount point",
+    )?;
     let signal = position(&console, "received SIGINT: reboot, shutting down")?;
     let db = position(&console, "db: stopped")?;
     let reboot = position(&console, "reboot: calling reboot(2)")?;
