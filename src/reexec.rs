@@ -227,6 +227,7 @@ pub fn boot_into_rescue(services: Option<&Path>, shell: bool) -> ! {
         next_incident_id: 1,
         shutting_down: false,
         exit_code: 0,
+        power: None,
     };
     let reason = if shell {
         "phoenix.rescue=shell on the kernel command line"
@@ -280,6 +281,7 @@ mod tests {
                 next_incident_id: 4,
                 shutting_down: false,
                 exit_code: 0,
+                power: None,
             },
             pipes: Vec::new(),
         };

@@ -139,3 +139,25 @@ fn on_critical_failure_reboot_poweroff_and_rescue() {
         }
     }
 }
+
+#[test]
+fn a_re_exec_during_a_machine_shutdown_keeps_the_power_action() {
+    let texts = [WEB];
+    let mut shell = machine(&texts);
+    send_request(&mut shell, Request::Reboot);
+    let handoff = shell.supervisor.hand_off(shell.now);
+    let json = serde_json::to_string(&handoff).unwrap();
+    let mut machine_config = config();
+    machine_config.machine = true;
+    let mut resumed = Supervisor::new(machine_config, units(&texts), None, Default::default());
+    resumed.resume_from(serde_json::from_str(&json).unwrap());
+    let actions = resumed.start(shell.now);
+    shell.supervisor = resumed;
+    shell.perform(actions);
+    shell.die_on_signals();
+    assert_eq!(
+        shell.power,
+        Some(PowerAction::Reboot),
+        "not the default power-off"
+    );
+}
