@@ -112,12 +112,6 @@ build() {
   cp -r "$units"/. "$tree/etc/phoenix/services.d/"
   cp "$config" "$tree/etc/phoenix/phoenix.toml"
   echo appliance >"$tree/etc/hostname"
-  local file
-  for file in "${files[@]}"; do
-    mkdir -p "$tree/$(dirname "${file#*=}")"
-    rm -rf "${tree:?}/${file#*=}"
-    cp "${file%%=*}" "$tree/${file#*=}"
-  done
   # The kernel opens /dev/console for init before anything is mounted, and Rust's runtime
   # wants /dev/null for any standard descriptor that is closed.
   mknod -m 600 "$tree/dev/console" c 5 1
@@ -135,6 +129,13 @@ build() {
     } >"$tree/init"
     chmod 755 "$tree/init"
   fi
+  local file
+  # Last: a --file replaces anything above, /init included.
+  for file in "${files[@]}"; do
+    mkdir -p "$tree/$(dirname "${file#*=}")"
+    rm -rf "${tree:?}/${file#*=}"
+    cp "${file%%=*}" "$tree/${file#*=}"
+  done
   (cd "$tree" && find . -print0 | cpio --null -o -H newc --quiet) >"$out"
 }
 

@@ -115,6 +115,15 @@ impl Image {
         Ok(self)
     }
 
+    /// An executable file of the image at `dest`, holding `text`.
+    pub fn script(&mut self, dest: &str, text: &str) -> TestResult<&mut Image> {
+        use std::os::unix::fs::PermissionsExt;
+        self.file(dest, text)?;
+        let (source, _) = self.files.last().ok_or("no file")?;
+        std::fs::set_permissions(source, std::fs::Permissions::from_mode(0o755))?;
+        Ok(self)
+    }
+
     fn build(&self) -> TestResult<PathBuf> {
         let phoenix = Path::new(env!("CARGO_BIN_EXE_phoenix"));
         let bin = phoenix
@@ -174,8 +183,11 @@ impl Image {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let qmp = self.dir.path().join("qmp.sock");
-        let mut command = Command::new(script());
+        // Niced: the emulation takes a core the PID-1 tests around it must not miss.
+        let mut command = Command::new("nice");
         command
+            .args(["-n", "10"])
+            .arg(script())
             .arg("boot")
             .arg("--cache")
             .arg(cache())

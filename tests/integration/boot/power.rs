@@ -147,16 +147,24 @@ fn ctrl_alt_del_reboots_in_order() -> TestResult {
     let mut image = Image::new()?;
     // Two things stage 1 cannot use, and boots on without: a bad /etc/hostname, and a
     // file where the mount point /run would go (the control socket moves to /dev/shm).
+    // And an /init that mounts /proc before it execs Phoenix, as an initramfs that
+    // switches root does: Phoenix is still the machine's init.
     image
         .unit("db", &stoppable("db", ""))?
         .file("/etc/hostname", "not a hostname!\n")?
-        .file("/run", "not a directory\n")?;
+        .file("/run", "not a directory\n")?
+        .script(
+            "/init",
+            "#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc\nexec /sbin/phoenix\n",
+        )?;
     let mut machine = image.boot("", &[])?;
     machine.wait_for("startup over")?;
     machine.send_keys(&["ctrl", "alt", "delete"])?;
     machine.wait_exit()?;
     let console = machine.console();
     let context = machine.context();
+    assert!(!console.contains("stage 1: mounted /proc"), "{context}");
+    position(&console, "stage 1: mounted /sys (sysfs)")?;
     position(
         &console,
         "stage 1: /etc/hostname: 'not a hostname!' is not a hostname",

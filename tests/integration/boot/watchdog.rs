@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::machine::Image;
 use crate::harness::TestResult;
 
-const TIMEOUT: Duration = Duration::from_secs(4);
+const TIMEOUT: Duration = Duration::from_secs(6);
 
 #[test]
 fn the_hardware_watchdog_resets_a_machine_whose_loop_stopped() -> TestResult {
@@ -23,10 +23,14 @@ fn the_hardware_watchdog_resets_a_machine_whose_loop_stopped() -> TestResult {
         // Waits until the machine has run for three timeouts, petted, then wedges PID 1.
         .unit(
             "wedge",
-            "command = [\"/bin/sh\", \"-c\", \"until [ $(cut -d. -f1 /proc/uptime) -ge 14 ]; do sleep 0.2; done; echo wedge: stopping the loop; kill -WINCH 1; exec sleep 1000\"]\n",
+            "command = [\"/bin/sh\", \"-c\", \"until [ $(cut -d. -f1 /proc/uptime) -ge 20 ]; do sleep 0.2; done; echo wedge: stopping the loop; kill -WINCH 1; exec sleep 1000\"]\n",
         )?;
     let mut machine = image.boot("PHOENIX_FAULT_HANG_ON=SIGWINCH", &["-device", "i6300esb"])?;
-    machine.wait_for("hardware watchdog /dev/watchdog: armed, timeout 4s")?;
+    let armed = format!(
+        "hardware watchdog /dev/watchdog: armed, timeout {}s",
+        TIMEOUT.as_secs()
+    );
+    machine.wait_for(&armed)?;
     machine.wait_for("fault injected on SIGWINCH: the loop stops turning")?;
     let wedged = machine.uptime();
     let ended = machine.wait_exit()?;
