@@ -1,7 +1,7 @@
 //! Stage 1 of a machine's boot, before logging starts: every step is tried, its outcome
 //! kept as a log line told once the log is set up (on the console, or `/dev/kmsg`), and a
 //! step that fails never stops the boot. `/proc` comes first (the mount table and the
-//! kernel command line are read from it); the console right after `/dev`, before any
+//! kernel command line are read from it); the console once `/dev` is there, before any
 //! line is written.
 
 use std::fs::File;
