@@ -54,7 +54,10 @@ pub fn stage_one() -> StageOne {
         Ok(()) => None,
         Err(error) => match console::open_kmsg() {
             Ok(kmsg) => {
-                report.push((log::Level::Warn, format!("{error}: logging to /dev/kmsg")));
+                report.push((
+                    log::Level::Warn,
+                    format!("{error}: logging to /dev/kmsg{}", kmsg_limit()),
+                ));
                 Some(kmsg)
             }
             Err(kmsg_error) => {
@@ -87,6 +90,15 @@ pub fn stage_one() -> StageOne {
         options,
         kmsg,
         report,
+    }
+}
+
+/// The kernel drops a writer's lines to `/dev/kmsg` beyond 10 in 5 seconds unless
+/// `printk.devkmsg=on`: said once, so a short log is not taken for a quiet boot.
+fn kmsg_limit() -> &'static str {
+    match std::fs::read_to_string("/proc/sys/kernel/printk_devkmsg") {
+        Ok(setting) if setting.trim() == "on" => "",
+        _ => " (the kernel keeps 10 lines in 5s of it: boot with printk.devkmsg=on for all)",
     }
 }
 
