@@ -20,6 +20,10 @@
 //! well-formed `GET` becomes an event and the core's answer an action, like a control
 //! request.
 //!
+//! As a machine's PID 1 (not a container's) Phoenix first makes its system ([`boot`]:
+//! mounts, console, hostname, the kernel command line) and ends it with the final
+//! sequence and a [`power`] action instead of an exit.
+//!
 //! Dependencies point inward: `main → run → event_loop → {init, sys} → core → unit`.
 //! `unit`, `core`, `init` and `cli` import neither `nix`, `libc`, `mio` nor
 //! `std::process`.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::cmdline::{self, KernelOptions};
 use super::mount_table::{self, STAGE_ONE, StageOneMount};
-use crate::sys::{console, mounts, power};
+use crate::sys::{console, mounts, network, power};
 
 /// What stage 1 found and did.
 pub struct StageOne {
@@ -78,7 +78,7 @@ pub fn stage_one() -> StageOne {
         report.push((log::Level::Warn, warning.clone()));
     }
     report.push(set_hostname());
-    report.push(match console::loopback_up() {
+    report.push(match network::loopback_up() {
         Ok(()) => (log::Level::Info, "loopback interface lo up".to_string()),
         Err(error) => (log::Level::Error, format!("unable to bring lo up: {error}")),
     });
@@ -134,7 +134,7 @@ fn set_hostname() -> (log::Level, String) {
         }
     };
     match super::hostname::parse(&text).and_then(|name| {
-        mounts::set_hostname(&name)
+        network::set_hostname(&name)
             .map(|()| name.clone())
             .map_err(|error| format!("unable to set the hostname '{name}': {error}"))
     }) {

@@ -14,6 +14,7 @@ pub mod hardware_watchdog;
 pub mod heartbeat;
 pub mod lock_file;
 pub mod mounts;
+pub mod network;
 pub mod notify_socket;
 pub mod pipes;
 pub mod power;

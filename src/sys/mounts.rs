@@ -90,14 +90,3 @@ pub fn sync() {
     // SAFETY: sync(2) takes no arguments and cannot fail.
     unsafe { libc::sync() };
 }
-
-/// `sethostname(2)`.
-pub fn set_hostname(name: &str) -> Result<(), String> {
-    // SAFETY: the pointer and length describe `name`'s bytes, which outlive the call.
-    let result = unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(last_error())
-    }
-}
