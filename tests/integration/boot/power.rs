@@ -94,6 +94,11 @@ fn phoenix_boots_as_init_and_phoenixctl_poweroff_ends_the_machine() -> TestResul
         "deepest first, after the services{context}"
     );
     position(&console, "remounted / (rootfs) read-only")?;
+    // /dev holds the console Phoenix writes to: it stays, read-only, and is named.
+    position(
+        &console,
+        "/dev (devtmpfs): unable to unmount (Device or resource busy), remounted read-only",
+    )?;
     position(&console, "poweroff: calling reboot(2)")?;
     assert_eq!(
         machine.shutdown_reason().as_deref(),
@@ -112,15 +117,22 @@ fn phoenix_boots_as_init_and_phoenixctl_poweroff_ends_the_machine() -> TestResul
 #[test]
 fn a_critical_unit_out_of_recovery_reboots_the_machine() -> TestResult {
     let mut image = Image::new()?;
-    // The units are where the kernel command line says, not in the default directory.
+    // The units are where the kernel command line says, not in the default directory;
+    // a hardware watchdog is armed, and disarmed by the orderly reboot.
     image
-        .config("on-critical-failure = \"reboot\"\n")
+        .module("i6300esb")
+        .config(
+            "on-critical-failure = \"reboot\"\n[hardware-watchdog]\ndevice = \"/dev/watchdog\"\ntimeout = \"30s\"\n",
+        )
         .file(
             "/srv/units/core.toml",
             "critical = true\ncommand = [\"/bin/sh\", \"-c\", \"echo core: failing; exit 3\"]\n[restart]\nmax-failures = 2\ndelay = \"100ms\"\n",
         )?
         .file("/srv/units/db.toml", &stoppable("db", ""))?;
-    let mut machine = image.boot("phoenix.services=/srv/units phoenix.log=debug", &[])?;
+    let mut machine = image.boot(
+        "phoenix.services=/srv/units phoenix.log=debug",
+        &["-device", "i6300esb"],
+    )?;
     machine.wait_exit()?;
     let console = machine.console();
     let context = machine.context();
@@ -139,6 +151,17 @@ fn a_critical_unit_out_of_recovery_reboots_the_machine() -> TestResult {
     assert!(!console.contains("Kernel panic"), "{context}");
     position(&console, "/srv/units: 2 unit(s) loaded")?;
     position(&console, "[phoenix] debug: ")?;
+    let armed = position(
+        &console,
+        "hardware watchdog /dev/watchdog: armed, timeout 30s",
+    )?;
+    let disarmed = position(&console, "hardware watchdog /dev/watchdog: disarmed")?;
+    assert!(
+        armed < db && db < disarmed && disarmed < reboot,
+        "{context}"
+    );
+    // The kernel's word for a close without the magic `V`.
+    assert!(!console.contains("watchdog did not stop"), "{context}");
     Ok(())
 }
 
