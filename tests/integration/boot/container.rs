@@ -30,8 +30,9 @@ fn in_a_container_none_of_stage_one_runs() -> TestResult {
         "kind = \"oneshot\"\ncommand = \"cut -d' ' -f5 /proc/self/mountinfo > mounts; hostname > hostname\"\n",
     )?;
     let phoenix = start(layout)?;
+    // `mounts` is written first: once `hostname` holds its line, both are complete.
     let mounts = phoenix
-        .wait_for_file("hostname")
+        .wait_for_lines("hostname", 1)
         .map(|_| phoenix.lines("mounts"))?;
     assert_eq!(
         mounts,
