@@ -246,6 +246,14 @@ pub enum Action {
     Exit {
         code: u8,
     },
+    /// End a machine's run with the final sequence of DESIGN.md §10 and this `reboot(2)`
+    /// (bare metal only: in a container the core ends with `Exit`).
+    Power(crate::power::PowerAction),
+    /// Hand over to `phoenix-rescue` now, the services left running for it to adopt
+    /// (`on-critical-failure = "rescue"`).
+    Rescue {
+        reason: String,
+    },
     /// A program carried on from a re-exec: watch it as if the shell had just spawned it
     /// (its notify socket bound again, its s6 directory claimed).
     AdoptProgram {

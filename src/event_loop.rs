@@ -15,8 +15,8 @@
 //! probes, notify sockets, readiness pipes, HTTP clients, each by its token's owner), read
 //! every queued signal, drain `waitpid` until nothing is left (SIGCHLDs merge), fire due
 //! timers, expire overdue probes and HTTP connections, ping the service manager's watchdog
-//! when due (`manager.rs`); the poll timeout is the earliest timer, probe, connection or
-//! watchdog deadline, or none. The core relies on that order — control requests,
+//! and pet the hardware one when due (`manager.rs`, `hardware_watchdog.rs`); the poll
+//! timeout is the earliest timer, probe, connection or watchdog deadline, or none. The core relies on that order — control requests,
 //! notifications, signals and exits ahead of the drain's `Drained`, timers after it — and
 //! on answers to its actions (spawns, group checks, heartbeats) being queued behind
 //! whatever already waits. Notify sockets must be read before the drain: a sender is
@@ -31,6 +31,7 @@
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
 mod alerting;
+mod hardware_watchdog;
 mod host;
 pub use host::Host;
 mod http;
@@ -131,33 +132,10 @@ pub struct EventLoop {
     alert_hooks: alerting::AlertHooks,
     /// Captured service output.
     logs: logs::Captures,
-}
-
-/// Listens on the first of `paths` that works; one warning for every one that did not.
-fn bind_control(paths: &[std::path::PathBuf], registry: &mio::Registry) -> Option<ControlServer> {
-    let mut failures = Vec::new();
-    for path in paths {
-        match ControlServer::bind(path, registry, CONTROL) {
-            Ok(server) => {
-                if !failures.is_empty() {
-                    log::warn!(
-                        "{}; listening on {} instead",
-                        failures.join("; "),
-                        path.display()
-                    );
-                }
-                return Some(server);
-            }
-            Err(error) => failures.push(error.to_string()),
-        }
-    }
-    if !failures.is_empty() {
-        log::warn!(
-            "no control socket ({}); phoenixctl cannot reach this Phoenix",
-            failures.join("; ")
-        );
-    }
-    None
+    /// `[hardware-watchdog]`, when its device could be opened.
+    hardware_watchdog: Option<hardware_watchdog::HardwareWatchdog>,
+    /// The core asked for a power action or the rescue binary: how `run` ends.
+    finish: Option<LoopEnd>,
 }
 
 impl EventLoop {
@@ -166,7 +144,7 @@ impl EventLoop {
         let fd = signals.raw_fd();
         poll.registry()
             .register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
-        let control = bind_control(&host.control_sockets, poll.registry());
+        let control = requests::bind_control(&host.control_sockets, poll.registry());
         // The runtime directory is wherever the control socket could be made.
         let notify_directory = control
             .as_ref()
@@ -178,6 +156,7 @@ impl EventLoop {
             .map(|(socket, watchdog)| manager::Manager::new(socket, watchdog, Instant::now()));
         let http = http::bind_http(host.http.as_ref(), poll.registry(), HTTP);
         let alert_hooks = alerting::AlertHooks::new(host.alerts.clone(), WEBHOOKS, MAX_WEBHOOKS);
+        let hardware_watchdog = hardware_watchdog::open(host.hardware_watchdog.as_ref());
         Ok(EventLoop {
             http,
             poll,
@@ -197,6 +176,8 @@ impl EventLoop {
             manager,
             alert_hooks,
             logs: logs::Captures::new(LOGS, MAX_SERVICES),
+            hardware_watchdog,
+            finish: None,
         })
     }
 
@@ -222,11 +203,11 @@ impl EventLoop {
             if let Some(reason) = self.reexec.take() {
                 return LoopEnd::Reexec(reason);
             }
-            if let Some(code) = self.exit_code {
+            if let Some(end) = self.exit_code.map(LoopEnd::Exit).or(self.finish.take()) {
                 if let Some(server) = &mut self.control {
                     server.close(self.poll.registry());
                 }
-                return LoopEnd::Exit(code);
+                return end;
             }
             if let Err(error) = self.poll.poll(&mut events, self.poll_timeout()) {
                 if error.kind() != ErrorKind::Interrupted {
@@ -270,6 +251,7 @@ impl EventLoop {
             watchdog,
             http,
             self.alert_hooks.next_deadline(),
+            self.watchdog_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -305,6 +287,7 @@ impl EventLoop {
         if let Some(manager) = &mut self.manager {
             manager.ping_if_due(now);
         }
+        self.pet_watchdog(now);
         if let Some(server) = &mut self.http {
             server.expire(now, self.poll.registry());
         }
@@ -352,9 +335,9 @@ impl EventLoop {
     fn dispatch(&mut self, core: &mut dyn Core, now: Instant) -> Result<(), String> {
         while let Some(event) = self.queue.pop_front() {
             log::debug!("event: {event:?}");
-            crate::logging::hold();
             let stepped = catch_unwind(AssertUnwindSafe(|| {
                 crate::fault::before_step(&event);
+                crate::logging::hold();
                 let actions = core.step(event, now);
                 self.perform_all(actions);
             }));
@@ -366,12 +349,19 @@ impl EventLoop {
 
     /// A step's actions in order, its bookkeeping (records, state files, alerts) last: a
     /// restart's fork must not wait behind an event-log append or a state file's fsync.
+    /// The step's log lines are held until its leading spawns are done, and written before
+    /// anything else: a signal's or a stop's reason still comes before what the service
+    /// prints in answer to it.
     fn perform_all(&mut self, actions: Vec<Action>) {
         let (bookkeeping, acting): (Vec<Action>, Vec<Action>) =
             actions.into_iter().partition(Action::is_bookkeeping);
         for action in acting.into_iter().chain(bookkeeping) {
+            if !matches!(action, Action::Spawn { .. }) {
+                crate::logging::release();
+            }
             self.perform(action);
         }
+        crate::logging::release();
     }
 
     fn perform(&mut self, action: Action) {
@@ -422,6 +412,8 @@ impl EventLoop {
             Action::ArmTimer { timer, deadline } => self.timers.arm(timer, deadline),
             Action::CancelTimer { timer } => self.timers.cancel(timer),
             Action::Exit { code } => self.exit_code = Some(code),
+            Action::Power(action) => self.finish = Some(LoopEnd::Power(action)),
+            Action::Rescue { reason } => self.finish = Some(LoopEnd::Rescue(reason)),
             Action::Reexec { reason } => self.reexec = Some(reason),
             Action::NotifyManager { message } => {
                 if let Some(manager) = &mut self.manager {

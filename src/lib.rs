@@ -20,6 +20,10 @@
 //! well-formed `GET` becomes an event and the core's answer an action, like a control
 //! request.
 //!
+//! As a machine's PID 1 (not a container's) Phoenix first makes its system ([`boot`]:
+//! mounts, console, hostname, the kernel command line) and ends it with the final
+//! sequence and a [`power`] action instead of an exit.
+//!
 //! Dependencies point inward: `main → run → event_loop → {init, sys} → core → unit`.
 //! `unit`, `core`, `init` and `cli` import neither `nix`, `libc`, `mio` nor
 //! `std::process`.
@@ -27,6 +31,7 @@
 pub mod alert_state;
 pub mod alerts;
 pub mod atomic_file;
+pub mod boot;
 pub mod cli;
 pub mod clocks;
 pub mod config_file;
@@ -49,6 +54,7 @@ pub mod metrics;
 pub mod mode;
 pub mod notify;
 pub mod output;
+pub mod power;
 pub mod probe_target;
 pub mod probes;
 pub mod process_spec;

@@ -1,10 +1,14 @@
 //! Phoenix's log lines on stderr: `[phoenix] warn: message`. Filters come from
 //! `PHOENIX_LOG`, then `RUST_LOG` (env_logger syntax), else from tini-style verbosity.
+//! A machine's PID 1 stamps each console line with the time since boot, as the kernel
+//! does, takes `phoenix.log=LEVEL` over both, and writes to `/dev/kmsg` when there is no
+//! console (one record per line, with its syslog priority).
 //!
-//! The loop holds the lines of one step ([`hold`]) and writes them after the step's
-//! actions ([`release`]), in one write: a restart's fork does not wait behind the
+//! The loop holds the lines of one step ([`hold`]) and writes them once the step's leading
+//! spawns are done ([`release`]), in one write: a restart's fork does not wait behind the
 //! transition's log line, and a burst of lines costs one system call. At most
-//! `MAX_HELD` bytes are held; a longer burst is written as it comes.
+//! `MAX_HELD` bytes are held; a longer burst is written as it comes. `/dev/kmsg` takes one
+//! record per write, so its lines are never held.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -16,9 +20,29 @@ const MAX_HELD: usize = 64 * 1024;
 static HOLDING: AtomicBool = AtomicBool::new(false);
 static HELD: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
+/// How a line looks and where it goes.
+enum Style {
+    /// `[phoenix] level: message` on stderr.
+    Plain,
+    /// A machine's console: the time since boot first, as the kernel's lines have it.
+    SinceBoot,
+    /// `/dev/kmsg`: `<priority>phoenix: level: message`, one record per write.
+    Kmsg(Mutex<std::fs::File>),
+}
+
 /// env_logger's filters, Phoenix's format, and the holding of lines.
 struct PhoenixLogger {
     filters: env_logger::Logger,
+    style: Style,
+}
+
+fn priority(level: log::Level) -> u8 {
+    match level {
+        log::Level::Error => 3,
+        log::Level::Warn => 4,
+        log::Level::Info => 6,
+        log::Level::Debug | log::Level::Trace => 7,
+    }
 }
 
 impl log::Log for PhoenixLogger {
@@ -31,7 +55,29 @@ impl log::Log for PhoenixLogger {
             return;
         }
         let level = record.level().as_str().to_ascii_lowercase();
-        let line = format!("[phoenix] {level}: {}\n", record.args());
+        let line = match &self.style {
+            Style::Plain => format!("[phoenix] {level}: {}\n", record.args()),
+            Style::SinceBoot => {
+                let uptime = crate::sys::machine_console::since_boot();
+                format!(
+                    "[{:5}.{:06}] [phoenix] {level}: {}\n",
+                    uptime.as_secs(),
+                    uptime.subsec_micros(),
+                    record.args()
+                )
+            }
+            Style::Kmsg(kmsg) => {
+                let line = format!(
+                    "<{}>phoenix: {level}: {}\n",
+                    priority(record.level()),
+                    record.args()
+                );
+                if let Ok(mut kmsg) = kmsg.lock() {
+                    let _ = kmsg.write_all(line.as_bytes());
+                }
+                return;
+            }
+        };
         if HOLDING.load(Ordering::Relaxed)
             && let Ok(mut held) = HELD.lock()
         {
@@ -76,6 +122,32 @@ pub fn level_for_verbosity(verbosity: u8) -> log::LevelFilter {
 }
 
 pub fn init(verbosity: u8) {
+    install(builder(verbosity), Style::Plain);
+}
+
+/// A machine's log: `level` from the kernel command line, `kmsg` when there is no console.
+pub fn init_machine(verbosity: u8, level: Option<log::LevelFilter>, kmsg: Option<std::fs::File>) {
+    let mut builder = builder(verbosity);
+    if let Some(level) = level {
+        builder.filter_level(level);
+    }
+    let style = match kmsg {
+        Some(kmsg) => Style::Kmsg(Mutex::new(kmsg)),
+        None => Style::SinceBoot,
+    };
+    install(builder, style);
+}
+
+fn install(mut builder: env_logger::Builder, style: Style) {
+    let filters = builder.build();
+    let max_level = filters.filter();
+    // A second init (tests, or a machine's after the first line) keeps the first logger.
+    if log::set_boxed_logger(Box::new(PhoenixLogger { filters, style })).is_ok() {
+        log::set_max_level(max_level);
+    }
+}
+
+fn builder(verbosity: u8) -> env_logger::Builder {
     let mut builder = env_logger::Builder::new();
     builder.filter_level(level_for_verbosity(verbosity));
     if let Some(filters) = ["PHOENIX_LOG", "RUST_LOG"]
@@ -84,12 +156,7 @@ pub fn init(verbosity: u8) {
     {
         builder.parse_filters(&filters);
     }
-    let filters = builder.build();
-    let max_level = filters.filter();
-    // A second init (tests) is harmless.
-    if log::set_boxed_logger(Box::new(PhoenixLogger { filters })).is_ok() {
-        log::set_max_level(max_level);
-    }
+    builder
 }
 
 #[cfg(test)]

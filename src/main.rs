@@ -3,14 +3,20 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use phoenix::boot::{self, cmdline::RescueBoot};
 use phoenix::cli::{self, Request, USAGE_EXIT};
 use phoenix::mode::{self, Mode};
-use phoenix::{logging, run, sys, unit};
+use phoenix::{logging, reexec, run, sys, unit};
 
 fn main() {
     let machine = sys::process::is_machine_init();
+    // A machine's PID 1 makes its own system first (DESIGN.md §10); a container's has one.
+    let mut stage_one = machine.then(boot::stage_one);
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    let env = |name: &str| {
+        let from_kernel = stage_one.as_ref().and_then(|stage| stage.environment(name));
+        from_kernel.or_else(|| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+    };
     let mut options = match cli::parse(&args, &env) {
         Ok(Request::Run(options)) => options,
         Ok(Request::Help) => return print!("{}", cli::HELP),
@@ -27,9 +33,19 @@ fn main() {
     };
     // Services mode logs every transition (info); tini mode is quiet like tini.
     let services = options.services.is_some() && !options.check;
-    logging::init(options.verbosity.saturating_add(u8::from(services)));
+    let verbosity = options.verbosity.saturating_add(u8::from(services));
+    match &mut stage_one {
+        Some(stage) => logging::init_machine(verbosity, stage.options.log, stage.kmsg.take()),
+        None => logging::init(verbosity),
+    }
     for warning in &options.warnings {
         log::warn!("{warning}");
+    }
+    if let Some(stage) = &stage_one {
+        stage.tell();
+        if let Some(rescue) = stage.options.rescue {
+            reexec::boot_into_rescue(options.services.as_deref(), rescue == RescueBoot::Shell)
+        }
     }
     if let Err(nothing) = chosen {
         // As a machine's PID 1 an exit would panic the kernel: stay, reap, wait.

@@ -169,6 +169,10 @@ fn reexec(
 }
 
 fn exec_rescue(core: &SupervisorHandoff, reason: &str, rising: &Rising) {
+    exec_rescue_with(core, reason, rising, false);
+}
+
+fn exec_rescue_with(core: &SupervisorHandoff, reason: &str, rising: &Rising, shell: bool) {
     let Some(rescue) = &rising.rescue else {
         log::error!("no phoenix-rescue to hand over to");
         return;
@@ -185,6 +189,9 @@ fn exec_rescue(core: &SupervisorHandoff, reason: &str, rising: &Rising) {
     option("--state-dir", rising.state_dir.as_ref());
     argv.push(OsString::from("--reason"));
     argv.push(OsString::from(reason));
+    if shell {
+        argv.push(OsString::from("--shell"));
+    }
     for service in &core.services {
         if let Some(pid) = service.pid {
             argv.push(OsString::from("--adopt"));
@@ -197,6 +204,39 @@ fn exec_rescue(core: &SupervisorHandoff, reason: &str, rising: &Rising) {
         rescue.display(),
         crate::sys::io_error_text(&error)
     );
+}
+
+/// `on-critical-failure = "rescue"`: `phoenix-rescue` now, the running services handed
+/// over for it to adopt. Never returns.
+pub fn hand_to_rescue(core: &dyn Core, reason: &str, rising: &Rising) -> ! {
+    if let Some(handoff) = core.hand_off(Instant::now()) {
+        exec_rescue(&handoff, reason, rising);
+    }
+    degraded::reap_forever()
+}
+
+/// `phoenix.rescue` on the kernel command line: `phoenix-rescue` instead of Phoenix's own
+/// supervision, straight after stage 1 (with `--shell` for `phoenix.rescue=shell`).
+pub fn boot_into_rescue(services: Option<&Path>, shell: bool) -> ! {
+    let rising = Rising {
+        services_dir: services.map(Path::to_path_buf),
+        ..Rising::at_start()
+    };
+    let handoff = SupervisorHandoff {
+        services: Vec::new(),
+        next_incident_id: 1,
+        shutting_down: false,
+        exit_code: 0,
+        power: None,
+    };
+    let reason = if shell {
+        "phoenix.rescue=shell on the kernel command line"
+    } else {
+        "phoenix.rescue on the kernel command line"
+    };
+    log::warn!("{reason}: handing over to phoenix-rescue");
+    exec_rescue_with(&handoff, reason, &rising, shell);
+    degraded::reap_forever()
 }
 
 /// The new image's side: the handoff on `fd`, checked.
@@ -241,6 +281,7 @@ mod tests {
                 next_incident_id: 4,
                 shutting_down: false,
                 exit_code: 0,
+                power: None,
             },
             pipes: Vec::new(),
         };

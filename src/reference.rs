@@ -1,22 +1,40 @@
 //! Reference tables the README shows — signals and exit statuses — kept next to the code
 //! they describe, and checked against README.md by a test so the two cannot drift.
 
-/// (signal, tini mode, services mode)
-pub const SIGNALS: &[(&str, &str, &str)] = &[
-    ("TERM, INT", "forwarded to the child", "orderly shutdown"),
+/// (signal, tini mode, services mode, a machine's init: DESIGN.md §10)
+pub const SIGNALS: &[(&str, &str, &str, &str)] = &[
+    (
+        "TERM, INT",
+        "forwarded to the child",
+        "orderly shutdown",
+        "orderly shutdown, then reboot (INT: Ctrl-Alt-Del; TERM: busybox `reboot`)",
+    ),
     (
         "HUP",
         "forwarded",
         "reload units (start new, stop removed, restart changed)",
+        "as services mode",
     ),
     (
-        "USR1, USR2, WINCH, QUIT, …",
+        "USR1, USR2",
         "forwarded",
         "forwarded to the main service, if any",
+        "orderly shutdown, then halt (USR1) or power off (USR2), as busybox's `halt` and `poweroff` ask",
     ),
-    ("PWR, RTMIN+3", "forwarded", "orderly shutdown"),
-    ("CHLD", "reap", "reap"),
-    ("TTIN, TTOU", "ignored", "ignored"),
+    (
+        "WINCH, QUIT, …",
+        "forwarded",
+        "forwarded to the main service, if any",
+        "as services mode",
+    ),
+    (
+        "PWR, RTMIN+3",
+        "forwarded",
+        "orderly shutdown",
+        "orderly shutdown, then power off (PWR) or halt (RTMIN+3)",
+    ),
+    ("CHLD", "reap", "reap", "reap"),
+    ("TTIN, TTOU", "ignored", "ignored", "ignored"),
 ];
 
 /// (exit status, when)
@@ -38,14 +56,19 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
         "usage error, nothing to run (no command and no units), or a services directory that does not exist or cannot be read; nothing was started",
     ),
     ("0 / 1", "`--check`: valid / invalid"),
+    (
+        "133",
+        "`phoenixctl reboot` or `on-critical-failure = \"reboot\"` in a container: start me again (systemd-nspawn's convention; `poweroff` and `halt` exit 0)",
+    ),
 ];
 
 /// The markdown tables as they appear in README.md.
 pub fn signal_table() -> String {
-    let mut out =
-        String::from("| signal | tini mode (COMMAND only) | services mode |\n|---|---|---|\n");
-    for (signal, tini, services) in SIGNALS {
-        out.push_str(&format!("| {signal} | {tini} | {services} |\n"));
+    let mut out = String::from(
+        "| signal | tini mode (COMMAND only) | services mode | a machine's init |\n|---|---|---|---|\n",
+    );
+    for (signal, tini, services, machine) in SIGNALS {
+        out.push_str(&format!("| {signal} | {tini} | {services} | {machine} |\n"));
     }
     out
 }

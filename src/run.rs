@@ -83,12 +83,33 @@ pub fn run(options: Options) -> u8 {
     };
     event_loop.adopt_logger_pipes(kept_pipes);
     let (reason, deliberate) = match event_loop.run(core.as_mut()) {
-        LoopEnd::Exit(code) => return code,
+        // A machine's PID 1 cannot exit (the kernel would panic): it powers off.
+        LoopEnd::Exit(_) if process::is_machine_init() => {
+            end_machine(event_loop, crate::power::PowerAction::Poweroff)
+        }
+        LoopEnd::Exit(code) => {
+            event_loop.disarm_watchdog();
+            return code;
+        }
+        LoopEnd::Power(action) => end_machine(event_loop, action),
+        LoopEnd::Rescue(reason) => {
+            event_loop.disarm_watchdog();
+            reexec::hand_to_rescue(core.as_ref(), &reason, &rising)
+        }
         LoopEnd::Reexec(reason) => (reason, true),
         LoopEnd::Broken(reason) => (reason, false),
     };
     let pipes = event_loop.logger_pipes();
     reexec::rise(core.as_ref(), &reason, deliberate, &rising, pipes)
+}
+
+/// The final sequence, once the loop let go of every file it held (the state directory's
+/// lock, the event log): a file open for writing keeps its filesystem from going
+/// read-only.
+fn end_machine(mut event_loop: EventLoop, action: crate::power::PowerAction) -> ! {
+    event_loop.disarm_watchdog();
+    drop(event_loop);
+    crate::boot::final_sequence(action)
 }
 
 /// The handoff a re-exec left on `fd`: the supervisor carries on from it. A refused one

@@ -1,11 +1,13 @@
 //! The last phase of every run (DESIGN.md §6): once the command or the services are gone,
 //! whatever is left gets SIGTERM (+SIGCONT for the stopped), SIGKILL after `grace`, and
-//! Phoenix exits as soon as no child remains. Used by tini mode and services mode alike.
+//! Phoenix exits as soon as no child remains (a machine's init powers off instead, with
+//! the action it was given). Used by tini mode and services mode alike.
 //! Pure: it answers drains and timers with actions.
 
 use std::time::{Duration, Instant};
 
 use crate::core::{Action, Target, TimerId};
+use crate::power::PowerAction;
 use crate::unit::Signal;
 
 pub const GRACE_TIMER: TimerId = 1;
@@ -33,6 +35,8 @@ pub struct Leftovers {
     /// A process group that already received SIGTERM (forwarded with `-g`): a second one
     /// could cut an application's clean shutdown short, so it only gets the grace period.
     terminated_group: Option<crate::core::Pid>,
+    /// A machine's run ends with this power action instead of an exit.
+    power: Option<PowerAction>,
 }
 
 impl Leftovers {
@@ -42,6 +46,7 @@ impl Leftovers {
             code: 0,
             grace,
             terminated_group: None,
+            power: None,
         }
     }
 
@@ -52,6 +57,23 @@ impl Leftovers {
     /// The process group led by `leader` has already received SIGTERM.
     pub fn spare_group(&mut self, leader: crate::core::Pid) {
         self.terminated_group = Some(leader);
+    }
+
+    /// The run ends with `action` (the final sequence and `reboot(2)`) instead of an exit.
+    pub fn end_with(&mut self, action: PowerAction) {
+        self.power = Some(action);
+    }
+
+    /// Phoenix will exit with `code` after all (a request that came during the shutdown).
+    pub fn exit_with(&mut self, code: u8) {
+        self.code = code;
+    }
+
+    fn end(&self) -> Action {
+        match self.power {
+            Some(action) => Action::Power(action),
+            None => Action::Exit { code: self.code },
+        }
     }
 
     /// Starts the sequence; Phoenix will exit with `code`.
@@ -66,7 +88,7 @@ impl Leftovers {
         match self.phase {
             Phase::Pending | Phase::Terminating | Phase::Killing if !children_remain => {
                 self.phase = Phase::Done;
-                vec![Action::Exit { code: self.code }]
+                vec![self.end()]
             }
             Phase::Pending => {
                 log::info!(
@@ -105,7 +127,7 @@ impl Leftovers {
             (Phase::Killing, FINAL_TIMER) => {
                 log::error!("processes survived SIGKILL (uninterruptible sleep?), exiting anyway");
                 self.phase = Phase::Done;
-                vec![Action::Exit { code: self.code }]
+                vec![self.end()]
             }
             _ => Vec::new(),
         }

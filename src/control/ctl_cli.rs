@@ -57,6 +57,9 @@ Commands:
   signal NAME SIGNAL   send SIGNAL (TERM, SIGHUP, 9...) to a service's process
   reload               re-read the unit directory
   shutdown             stop every service and end Phoenix
+  reboot, poweroff, halt
+                       stop every service, then reboot, power off or halt the machine (in a
+                       container: end Phoenix, with status 133 for reboot, 0 otherwise)
   reexec               re-execute Phoenix's binary (a live upgrade); every service keeps running
   events [--follow]    the recorded events as JSON lines, newest last; --follow streams new ones
   incidents [NAME]     the recorded incidents as a table, newest last; with NAME, one service's
@@ -237,6 +240,9 @@ fn parse_request(command: &str, operands: &[String]) -> Result<Request, UsageErr
         "reload" => nothing("reload").map(|()| Request::Reload)?,
         "shutdown" => nothing("shutdown").map(|()| Request::Shutdown)?,
         "reexec" => nothing("reexec").map(|()| Request::Reexec)?,
+        "reboot" => nothing("reboot").map(|()| Request::Reboot)?,
+        "poweroff" => nothing("poweroff").map(|()| Request::Poweroff)?,
+        "halt" => nothing("halt").map(|()| Request::Halt)?,
         "events" => nothing("events [--follow]").map(|()| Request::Events { follow: false })?,
         "incidents" => match operands {
             [] => Request::Incidents { name: None },
@@ -257,7 +263,7 @@ fn parse_request(command: &str, operands: &[String]) -> Result<Request, UsageErr
         _ => {
             return Err(UsageError(format!(
                 "unknown command '{command}': expected status, start, stop, restart, reset, \
-                 signal, reload, shutdown, events, incidents, logs, heal or check"
+                 signal, reload, shutdown, reboot, poweroff, halt, events, incidents, logs, heal or check"
             )));
         }
     })

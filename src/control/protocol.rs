@@ -36,6 +36,11 @@ pub enum Request {
     },
     Reload,
     Shutdown,
+    /// Shut down in order, then reboot, power off or halt the machine (in a container:
+    /// exit, 133 for reboot, 0 otherwise).
+    Reboot,
+    Poweroff,
+    Halt,
     /// The recorded history; with `follow`, keep streaming new events.
     Events {
         follow: bool,

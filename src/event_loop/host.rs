@@ -37,4 +37,6 @@ pub struct Host {
     pub alert_state: Option<crate::alert_state::AlertStore>,
     /// `[log] default`: the capture of services whose unit has no `[log]`.
     pub log_default: Option<crate::unit::LogConfig>,
+    /// `[hardware-watchdog]`: the device to open and pet, if any.
+    pub hardware_watchdog: Option<crate::unit::HardwareWatchdogSettings>,
 }

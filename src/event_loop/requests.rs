@@ -1,14 +1,15 @@
-//! Control requests the shell answers itself — `events` from the event log, `incidents`
-//! from the incident log — and every other one queued for the core.
+//! The control socket bound, and the requests the shell answers itself — `events` from
+//! the event log, `incidents` from the incident log — and every other one queued for the
+//! core.
 
 use mio::Token;
 
 use crate::control::event_log::EventLog;
 use crate::control::protocol::{Reply, Request, format_reply};
-use crate::control::server::ClientId;
+use crate::control::server::{ClientId, ControlServer};
 use crate::core::Event;
 
-use super::{EventLoop, HISTORY_BYTES};
+use super::{CONTROL, EventLoop, HISTORY_BYTES};
 
 impl EventLoop {
     /// A control client's (or the listener's) readiness; `events` and `incidents` are
@@ -70,4 +71,34 @@ impl EventLoop {
             server.follow(client);
         }
     }
+}
+
+/// Listens on the first of `paths` that works; one warning for every one that did not.
+pub(super) fn bind_control(
+    paths: &[std::path::PathBuf],
+    registry: &mio::Registry,
+) -> Option<ControlServer> {
+    let mut failures = Vec::new();
+    for path in paths {
+        match ControlServer::bind(path, registry, CONTROL) {
+            Ok(server) => {
+                if !failures.is_empty() {
+                    log::warn!(
+                        "{}; listening on {} instead",
+                        failures.join("; "),
+                        path.display()
+                    );
+                }
+                return Some(server);
+            }
+            Err(error) => failures.push(error.to_string()),
+        }
+    }
+    if !failures.is_empty() {
+        log::warn!(
+            "no control socket ({}); phoenixctl cannot reach this Phoenix",
+            failures.join("; ")
+        );
+    }
+    None
 }

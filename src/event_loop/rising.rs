@@ -14,6 +14,10 @@ pub enum LoopEnd {
     Exit(u8),
     /// `phoenixctl reexec`: re-execute on purpose.
     Reexec(String),
+    /// A machine's run is over: the final sequence, then this `reboot(2)`.
+    Power(crate::power::PowerAction),
+    /// `on-critical-failure = "rescue"`: hand over to `phoenix-rescue`, for this reason.
+    Rescue(String),
     /// A panic or a poll that keeps failing: the loop cannot go on.
     Broken(String),
 }

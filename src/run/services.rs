@@ -75,6 +75,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
     let http = settings.http.clone();
     let alerts = settings.alerts.clone();
     let log_default = settings.log_default.clone();
+    let hardware_watchdog = settings.hardware_watchdog.clone();
     let history = (settings.event_log_max_bytes, settings.event_log_keep);
     let mut supervisor = supervisor(options, settings, &dir, records);
     let (incidents, known_good) =
@@ -108,6 +109,7 @@ pub fn set_up(options: &Options, config: Config, dir: PathBuf) -> (Host, Supervi
         alerts,
         alert_state,
         log_default,
+        hardware_watchdog,
     };
     (host, supervisor)
 }
@@ -136,6 +138,7 @@ fn supervisor(
         signal_group: options.signal_group,
         success_codes: options.success_codes.clone(),
         warn_on_reap: options.warn_on_reap,
+        machine: crate::sys::process::is_machine_init(),
     };
     Supervisor::new(config, report, command, records)
 }

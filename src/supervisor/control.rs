@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::control::protocol::{DeathRecord, Reply, Request, ServiceStatus};
 use crate::core::{Action, ClientId, Target};
+use crate::power::PowerAction;
 use crate::service::{AfterStop, Circuit, Service, State, Verdict};
 use crate::unit::{Signal, StopMode};
 
@@ -44,6 +45,17 @@ impl Supervisor {
                 actions.extend(self.begin_shutdown(0, now));
                 Reply::Ok {
                     message: "shutting down".to_string(),
+                }
+            }
+            Request::Reboot | Request::Poweroff | Request::Halt => {
+                let action = match request {
+                    Request::Reboot => PowerAction::Reboot,
+                    Request::Halt => PowerAction::Halt,
+                    _ => PowerAction::Poweroff,
+                };
+                actions.extend(self.request_power(action, "phoenixctl", now));
+                Reply::Ok {
+                    message: format!("{action}: shutting down"),
                 }
             }
             Request::Events { .. } | Request::Incidents { .. } | Request::Logs { .. } => {

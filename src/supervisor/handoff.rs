@@ -20,6 +20,9 @@ pub struct SupervisorHandoff {
     pub next_incident_id: u64,
     pub shutting_down: bool,
     pub exit_code: u8,
+    /// The power action a shutdown under way ends with (an older image wrote none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<crate::power::PowerAction>,
 }
 
 impl Supervisor {
@@ -35,6 +38,7 @@ impl Supervisor {
             next_incident_id: self.incident_ids.peek(),
             shutting_down: self.shutting_down,
             exit_code: self.exit_code,
+            power: self.power,
         }
     }
 
@@ -80,6 +84,9 @@ impl Supervisor {
         }
         if handoff.shutting_down {
             actions.extend(self.begin_shutdown(handoff.exit_code, now));
+            if let Some(action) = handoff.power {
+                actions.extend(self.request_power(action, "carried over a re-exec", now));
+            }
         }
         actions
     }

@@ -11,6 +11,7 @@ mod disks;
 mod groups;
 mod handoff;
 mod http;
+mod power;
 mod records;
 mod reload;
 mod stopping;
@@ -42,6 +43,9 @@ pub struct SupervisorConfig {
     /// `-e`: exit codes reported as 0.
     pub success_codes: Vec<u8>,
     pub warn_on_reap: bool,
+    /// PID 1 of a machine, not of a container: power signals and requests end in
+    /// `reboot(2)` (DESIGN.md §10).
+    pub machine: bool,
 }
 
 pub struct Supervisor {
@@ -58,6 +62,8 @@ pub struct Supervisor {
     records: Records,
     shutting_down: bool,
     exit_code: u8,
+    /// The power action asked for (`supervisor/power.rs`), the strongest so far.
+    power: Option<crate::power::PowerAction>,
     leftovers: Leftovers,
     /// The answer of this wake-up's drain, once it was seen: the shell queues signals,
     /// control requests and exits ahead of its drain, and everything else after it. A
@@ -102,6 +108,7 @@ impl Supervisor {
             records,
             shutting_down: false,
             exit_code: 0,
+            power: None,
             leftovers,
             last_drain: None,
             incident_ids: crate::recovery::IncidentIds::starting_at(1),
@@ -260,6 +267,10 @@ impl Supervisor {
     }
 
     fn on_signal(&mut self, signal: Signal, from_self: bool, now: Instant) -> Vec<Action> {
+        let power = crate::power::PowerAction::for_machine_signal(signal);
+        if let Some(action) = power.filter(|_| self.config.machine) {
+            return self.request_power(action, &format!("received {signal}"), now);
+        }
         match signal {
             Signal::TERM | Signal::INT | Signal::PWR | Signal::RTMIN_3 => {
                 let code = self
@@ -336,12 +347,7 @@ impl Supervisor {
                 log::error!("{name}: recovery exhausted, shutting down with status {code}");
                 self.begin_shutdown(code, now)
             }
-            other => {
-                log::error!(
-                    "{name}: recovery exhausted; on-critical-failure = {other:?} is not yet supported, exiting with status {code}"
-                );
-                self.begin_shutdown(code, now)
-            }
+            other => self.critical_power(other, &name, code, now),
         }
     }
 }

@@ -17,6 +17,7 @@ impl Supervisor {
         }
         self.shutting_down = true;
         self.exit_code = code;
+        self.default_power_end();
         let mut actions = Vec::new();
         for service in &mut self.services {
             service.hold = true;

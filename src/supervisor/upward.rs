@@ -45,6 +45,10 @@ impl Supervisor {
         }
         if !self.shutting_down && !self.upward.ready_sent && self.is_started() {
             self.upward.ready_sent = true;
+            log::info!(
+                "startup over: {}",
+                self.upward.last_status.as_deref().unwrap_or_default()
+            );
             actions.push(message("READY=1".to_string()));
         }
         actions

@@ -1,6 +1,6 @@
 //! The only place Phoenix talks to the kernel: signals, fork/exec, credentials, reaping,
-//! kill, prctl, the notify socket, heartbeat files, stale files and the state directory's
-//! lock. Everything above this
+//! kill, prctl, the notify socket, heartbeat files, stale files, the state directory's
+//! lock, and a machine's mounts, console, watchdog and `reboot(2)`. Everything above this
 //! boundary works on Phoenix's own types (`Signal`, `ExitStatus`, `ProcessSpec`) and never
 //! sees an errno it did not ask for.
 
@@ -10,11 +10,16 @@ pub mod credentials;
 pub mod degraded;
 pub mod disk_usage;
 pub mod environment;
+pub mod hardware_watchdog;
 pub mod heartbeat;
 pub mod lock_file;
 pub mod log_file;
+pub mod machine_console;
+pub mod mounts;
+pub mod network;
 pub mod notify_socket;
 pub mod pipes;
+pub mod power;
 pub mod process;
 pub mod process_stats;
 pub mod reap;

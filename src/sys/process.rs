@@ -12,15 +12,32 @@ pub fn is_pid1() -> bool {
 }
 
 /// PID 1 of a machine rather than of a container: no `container` variable (systemd-nspawn,
-/// podman and LXC set it) and no `/proc` mounted at start (every container runtime mounts
-/// one; a kernel starts its init without). Decided once, at the first call.
+/// podman and LXC set it), and either no `/proc` mounted at start (every container runtime
+/// mounts one; a kernel starts its init without) or a `/proc` of the initial PID
+/// namespace, as an initramfs that switched root to Phoenix leaves it. Decided once, at
+/// the first call.
 pub fn is_machine_init() -> bool {
     static MACHINE_INIT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *MACHINE_INIT.get_or_init(|| {
         is_pid1()
             && std::env::var_os("container").is_none()
-            && !std::path::Path::new("/proc/self").exists()
+            && (!std::path::Path::new("/proc/self").exists() || is_initial_pid_namespace())
     })
+}
+
+/// `/proc` is this PID namespace's (`/proc/self` is 1: a host's `/proc` seen from a
+/// container names Phoenix by its pid out there) and shows the kernel's threads (`kthreadd`
+/// is PID 2, child of PID 0), which only the initial PID namespace sees.
+fn is_initial_pid_namespace() -> bool {
+    let is_own_proc = std::fs::read_link("/proc/self").is_ok_and(|pid| pid.as_os_str() == "1");
+    let has_kthreadd = std::fs::read_to_string("/proc/2/stat").is_ok_and(|stat| is_kthreadd(&stat));
+    is_own_proc && has_kthreadd
+}
+
+/// A `/proc/PID/stat` line of the kernel's thread daemon: pid 2, parent 0.
+fn is_kthreadd(stat: &str) -> bool {
+    stat.split_once(") ")
+        .is_some_and(|(name, rest)| name == "2 (kthreadd" && rest.split(' ').nth(1) == Some("0"))
 }
 
 pub fn set_child_subreaper() -> nix::Result<()> {
@@ -168,6 +185,15 @@ fn parent_and_group(stat: &str) -> Option<(Pid, Pid)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_kernels_thread_daemon_is_kthreadd() {
+        assert!(is_kthreadd("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0"));
+        // A container's PID 2 is one of its own processes, child of its PID 1.
+        assert!(!is_kthreadd("2 (sh) S 1 2 2 0 -1 4194560 0 0"));
+        assert!(!is_kthreadd("2 (kthreadd) S 1 2 2 0"));
+        assert!(!is_kthreadd(""));
+    }
 
     #[test]
     fn parses_parent_and_group_after_odd_names() {

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 
 const PURE: &[&str] = &[
     "src/unit",
+    "src/power.rs",
+    "src/boot/cmdline.rs",
+    "src/boot/hostname.rs",
+    "src/boot/mount_table.rs",
     "src/alerts",
     "src/service",
     "src/supervisor",

@@ -34,7 +34,7 @@ pub use model::{
 pub use parse::parse_unit;
 pub use recovery::{GroupConfig, RecoveryConfig, RecoveryStep, SafeMode, Strategy};
 pub use settings::{
-    AlertFormat, AlertSettings, CriticalAction, DiskSettings, ExitCodeSetting, HttpSettings,
-    LevelPolicy, Settings, parse_settings,
+    AlertFormat, AlertSettings, CriticalAction, DiskSettings, ExitCodeSetting,
+    HardwareWatchdogSettings, HttpSettings, LevelPolicy, Settings, parse_settings,
 };
 pub use signal::{ParseSignalError, Signal};

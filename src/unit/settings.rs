@@ -19,10 +19,12 @@ use super::value::{DurationValue, GroupName, MaxFailures};
 
 mod alerts;
 mod disk;
+mod hardware_watchdog;
 mod http;
 
 pub use alerts::{AlertFormat, AlertSettings, LevelPolicy};
 pub use disk::DiskSettings;
+pub use hardware_watchdog::HardwareWatchdogSettings;
 pub use http::{HttpSettings, MAX_CONNECTIONS as MAX_HTTP_CONNECTIONS};
 
 /// The parsed `phoenix.toml`.
@@ -52,6 +54,8 @@ pub struct Settings {
     pub disks: Vec<DiskSettings>,
     /// `[alerts]`: channels and per-level thresholds and cooldowns.
     pub alerts: AlertSettings,
+    /// `[hardware-watchdog]`: the device the loop pets; none without `device`.
+    pub hardware_watchdog: Option<HardwareWatchdogSettings>,
     /// `[log] default`: the `[log]` of every service whose unit has none.
     pub log_default: Option<super::log::LogConfig>,
 }
@@ -73,6 +77,7 @@ impl Default for Settings {
             disks: Vec::new(),
             alerts: AlertSettings::default(),
             log_default: None,
+            hardware_watchdog: None,
         }
     }
 }
@@ -164,6 +169,7 @@ struct RawSettings {
     disk: Vec<disk::RawDisk>,
     alerts: Option<alerts::RawAlerts>,
     log: Option<RawLogSettings>,
+    hardware_watchdog: Option<hardware_watchdog::RawHardwareWatchdog>,
 }
 
 /// The `[log]` table of `phoenix.toml`, exactly as written.
@@ -267,6 +273,10 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings, UnitError> {
             .and_then(|log| log.default)
             .map(|default| default.config(path, text, false))
             .transpose()?,
+        hardware_watchdog: match raw.hardware_watchdog {
+            Some(table) => table.settings(path, text)?,
+            None => None,
+        },
     })
 }
 

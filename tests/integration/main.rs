@@ -8,6 +8,7 @@
 #![allow(clippy::indexing_slicing)]
 
 mod alerts;
+mod boot;
 mod container;
 mod contrib;
 mod control;

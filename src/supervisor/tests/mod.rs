@@ -16,6 +16,7 @@ mod http;
 mod invariants;
 mod logs;
 mod metrics;
+mod power;
 mod recovery;
 mod requests;
 mod sweep;
@@ -32,6 +33,9 @@ pub(super) struct Shell {
     started: Vec<String>,
     signalled: Vec<(Target, Signal)>,
     pub(super) exit: Option<u8>,
+    /// How a machine's run ended (`Action::Power`), or the rescue it handed over to.
+    pub(super) power: Option<crate::power::PowerAction>,
+    pub(super) rescue: Option<String>,
     pub(super) spawned_after_shutdown: bool,
     replies: Vec<crate::control::protocol::Reply>,
     /// Leftover processes (besides the program itself) per process group.
@@ -70,6 +74,7 @@ fn config() -> SupervisorConfig {
         signal_group: false,
         success_codes: vec![],
         warn_on_reap: false,
+        machine: false,
     }
 }
 
@@ -88,6 +93,8 @@ impl Shell {
             started: Vec::new(),
             signalled: Vec::new(),
             exit: None,
+            power: None,
+            rescue: None,
             spawned_after_shutdown: false,
             replies: Vec::new(),
             groups: BTreeMap::new(),
@@ -165,6 +172,8 @@ impl Shell {
                     self.timers.remove(&timer);
                 }
                 Action::Exit { code } => self.exit = Some(code),
+                Action::Power(action) => self.power = Some(action),
+                Action::Rescue { reason } => self.rescue = Some(reason),
                 Action::Reply { reply, .. } => self.replies.push(reply),
                 Action::StartProbe { probe, .. } => {
                     if self.supervisor.shutting_down {

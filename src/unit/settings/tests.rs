@@ -57,6 +57,7 @@ event-log-keep = 3
             disks: Vec::new(),
             alerts: AlertSettings::default(),
             log_default: None,
+            hardware_watchdog: None,
         }
     );
 }

@@ -155,6 +155,15 @@ fn docs_list_exactly_the_settings() {
     assert_eq!(documented_keys("`[alerts]`"), accepted_keys(&error.message));
     let error = parse_settings(
         Path::new("phoenix.toml"),
+        "[hardware-watchdog]\nnot-a-key = 1\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        documented_keys("`[hardware-watchdog]`"),
+        accepted_keys(&error.message)
+    );
+    let error = parse_settings(
+        Path::new("phoenix.toml"),
         "[alerts.critical]\nnot-a-key = 1\n",
     )
     .unwrap_err();

@@ -1,7 +1,7 @@
 //! The files in `contrib/` are checked by the tools that will read them: `promtool` for
 //! the Prometheus configuration and rules, `systemd-analyze verify` for the systemd unit,
 //! a YAML parser (python3-yaml) for the Kubernetes pod, and the Dockerfile's `HEALTHCHECK`
-//! against the paths it installs. No PID 1 here.
+//! against the paths it installs, `phoenix --check` for the demo appliance. No PID 1 here.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -127,5 +127,19 @@ fn the_dockerfile_health_check_runs_the_installed_phoenixctl() -> TestResult {
     assert!(text.contains(r#"HEALTHCHECK CMD ["/sbin/phoenixctl", "check"]"#));
     // phoenixctl needs the control socket, which only services mode has.
     assert!(text.contains("ENV PHOENIX_SERVICES="));
+    Ok(())
+}
+
+#[test]
+fn the_demo_appliance_units_and_settings_are_valid() -> TestResult {
+    let out = succeeds(
+        Command::new(env!("CARGO_BIN_EXE_phoenix"))
+            .arg("--check")
+            .arg("--services")
+            .arg(contrib("appliance/services.d"))
+            .arg("--config")
+            .arg(contrib("appliance/phoenix.toml")),
+    )?;
+    assert!(out.contains("3 unit(s), all valid"), "{out}");
     Ok(())
 }
