@@ -15,7 +15,6 @@ use std::ffi::{CString, OsString};
 use std::fs::OpenOptions;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::Path;
 
 use nix::errno::Errno;
 
@@ -24,11 +23,13 @@ use crate::process_spec::{Placement, ProcessSpec};
 use crate::sys::credentials::{Credentials, resolve_credentials};
 use crate::sys::environment::build_environment;
 use crate::sys::signals::ChildSignals;
+use failure::{Step, child_failed, read_failure};
 pub use program::forget_programs;
 use program::resolve_remembered;
 use readiness::ReadinessPipe;
 use watchdog::PidVariable;
 
+mod failure;
 mod limits;
 mod program;
 pub use limits::protect_phoenix;
@@ -37,41 +38,6 @@ mod watchdog;
 
 /// The search path when the environment has none (glibc's and Debian's default).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// Which step the child failed at, sent with the errno.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(i32)]
-enum Step {
-    Chdir = 1,
-    Exec = 2,
-    Stdin = 3,
-    Setgroups = 4,
-    Setgid = 5,
-    Setuid = 6,
-    Readiness = 7,
-    Rlimit = 8,
-    OomScore = 9,
-    NoNewPrivileges = 10,
-}
-
-impl Step {
-    const ALL: [Step; 10] = [
-        Step::Chdir,
-        Step::Exec,
-        Step::Stdin,
-        Step::Setgroups,
-        Step::Setgid,
-        Step::Setuid,
-        Step::Readiness,
-        Step::Rlimit,
-        Step::OomScore,
-        Step::NoNewPrivileges,
-    ];
-
-    fn from_code(code: i32) -> Option<Step> {
-        Step::ALL.into_iter().find(|step| *step as i32 == code)
-    }
-}
 
 /// A command ready to fork: nothing below allocates in the child.
 struct Prepared {
@@ -195,82 +161,6 @@ fn before_fork(what: &str, errno: Errno) -> SpawnError {
         errno: errno as i32,
         message: format!("{what}: {}", errno.desc()),
     }
-}
-
-fn child_failed(
-    pid: Pid,
-    step: i32,
-    errno: i32,
-    spec: &ProcessSpec,
-    prepared: &Prepared,
-) -> SpawnError {
-    let text = super::errno_text(errno);
-    let credentials = &prepared.credentials;
-    let message = match Step::from_code(step) {
-        Some(Step::Stdin) => format!("stdin /dev/null: {text}"),
-        Some(Step::Setgroups) => format!(
-            "setgroups {:?}: {text}",
-            credentials.groups.as_deref().unwrap_or_default()
-        ),
-        Some(Step::Setgid) => format!("setgid {}: {text}", credentials.gid.unwrap_or_default()),
-        Some(Step::Setuid) => format!("setuid {}: {text}", credentials.uid.unwrap_or_default()),
-        Some(Step::Chdir) => {
-            let dir = spec.working_directory.as_deref().unwrap_or(Path::new(""));
-            format!("chdir {}: {text}", dir.display())
-        }
-        Some(Step::Readiness) => format!(
-            "readiness descriptor {}: {text}",
-            spec.readiness_fd.unwrap_or_default()
-        ),
-        Some(Step::Rlimit) => {
-            let asked: Vec<String> = spec
-                .limits
-                .resources
-                .iter()
-                .map(|(resource, limit)| format!("{} = {limit}", resource.name()))
-                .collect();
-            format!("setrlimit ([limits] {}): {text}", asked.join(", "))
-        }
-        Some(Step::OomScore) => format!(
-            "oom-score-adjust {}: {text}",
-            spec.limits.oom_score_adjust.unwrap_or_default()
-        ),
-        Some(Step::NoNewPrivileges) => format!("no-new-privileges: {text}"),
-        Some(Step::Exec) | None => {
-            forget_programs();
-            format!("exec {}: {text}", prepared.path.to_string_lossy())
-        }
-    };
-    SpawnError {
-        pid: Some(pid),
-        errno,
-        message,
-    }
-}
-
-/// Reads the child's (step, errno) report; `None` when the pipe closed on a successful exec.
-fn read_failure(read_end: &OwnedFd) -> Option<(i32, i32)> {
-    let mut buffer = [0u8; 8];
-    let mut filled = 0;
-    while filled < buffer.len() {
-        let Some(rest) = buffer.get_mut(filled..) else {
-            break;
-        };
-        match nix::unistd::read(read_end, rest) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(Errno::EINTR) => continue,
-            Err(_) => break,
-        }
-    }
-    if filled < buffer.len() {
-        return None;
-    }
-    let (step, errno) = buffer.split_at(4);
-    Some((
-        i32::from_ne_bytes(step.try_into().ok()?),
-        i32::from_ne_bytes(errno.try_into().ok()?),
-    ))
 }
 
 fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
