@@ -29,6 +29,7 @@
 //! budget in a wake-up is served again in the next round, which then does not wait.
 
 mod alerting;
+mod control_retry;
 mod http;
 mod manager;
 mod notify_sockets;
@@ -461,6 +462,7 @@ impl EventLoop {
                 s6_service_dir,
             } => self.adopt(token, &name, pid, notify_socket, s6_service_dir.as_deref()),
             Action::LoadUnits => {
+                self.retry_control_socket();
                 if let Some(dir) = &self.host.services_dir {
                     let report = crate::unit::load_dir(dir, &self.host.supervision_groups);
                     for warning in &report.warnings {

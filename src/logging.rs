@@ -1,5 +1,6 @@
 //! Phoenix's log lines on stderr: `[phoenix] warn: message`. Filters come from
 //! `PHOENIX_LOG`, then `RUST_LOG` (env_logger syntax), else from tini-style verbosity.
+//! Lines that the console cannot take at once are dropped and counted, never waited for.
 
 use std::io::Write;
 
@@ -28,6 +29,10 @@ pub fn init(verbosity: u8) {
         let level = record.level().as_str().to_ascii_lowercase();
         writeln!(out, "[phoenix] {level}: {}", record.args())
     });
+    // PID 1 must not block on a console nobody reads (sys::console).
+    builder.target(env_logger::Target::Pipe(Box::new(
+        crate::sys::console::Console::open(),
+    )));
     // A second init (tests) is harmless.
     let _ = builder.try_init();
 }

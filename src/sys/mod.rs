@@ -5,6 +5,7 @@
 //! sees an errno it did not ask for.
 
 pub mod alert_hook;
+pub mod console;
 pub mod credentials;
 pub mod degraded;
 pub mod disk_usage;
