@@ -142,3 +142,10 @@ def namespace_map(pid1):
         if inside is not None:
             found[inside] = host
     return found
+
+
+def signal_if_alive(pid, number):
+    try:
+        os.kill(pid, number)
+    except OSError:
+        pass
