@@ -123,6 +123,12 @@ pub fn load(path: &Path, now: SystemTime) -> (AlertsState, Option<MovedAside>) {
     }
 }
 
+/// An alerts file's bytes as [`load`] judges them, without the disk. The fuzzer's entry
+/// point.
+pub fn parse_bytes(text: &[u8]) -> Result<AlertsState, String> {
+    parse(text)
+}
+
 fn parse(text: &[u8]) -> Result<AlertsState, String> {
     let file: AlertsFile = serde_json::from_slice(text)
         .map_err(|error| format!("not a Phoenix alerts file: {error}"))?;

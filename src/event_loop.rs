@@ -34,6 +34,7 @@ mod alerting;
 mod hardware_watchdog;
 mod host;
 pub use host::Host;
+mod control_retry;
 mod http;
 mod logs;
 mod manager;
@@ -444,6 +445,7 @@ impl EventLoop {
             }
             Action::LoadUnits => {
                 crate::sys::spawn::forget_programs();
+                self.retry_control_socket();
                 if let Some(dir) = &self.host.services_dir {
                     let report = crate::unit::load_dir(dir, &self.host.supervision_groups);
                     for warning in &report.warnings {

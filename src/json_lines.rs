@@ -123,6 +123,36 @@ impl<T: Serialize + DeserializeOwned> JsonLines<T> {
         records
     }
 
+    /// The records in the last `max_bytes` of the history, oldest first: what a reply
+    /// bounded to about that size can hold, read without loading the whole history
+    /// (whose size is the rotation's, and would set Phoenix's memory high-water mark).
+    pub fn recent(&self, max_bytes: u64) -> Vec<T> {
+        let mut chunks = Vec::new();
+        let mut left = max_bytes;
+        for index in 0..self.keep {
+            if left == 0 {
+                break;
+            }
+            let Ok(file) = File::open(self.numbered(index)) else {
+                continue;
+            };
+            let size = file.metadata().map_or(0, |metadata| metadata.len());
+            let take = size.min(left);
+            let mut bytes = vec![0; usize::try_from(take).unwrap_or(0)];
+            if file.read_exact_at(&mut bytes, size - take).is_err() {
+                continue;
+            }
+            left -= take;
+            chunks.push(bytes);
+        }
+        chunks
+            .iter()
+            .rev()
+            .flat_map(|bytes| bytes.split(|&byte| byte == b'\n'))
+            .filter_map(|line| serde_json::from_slice::<T>(line).ok())
+            .collect()
+    }
+
     fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
         let mut file = match self.file.take() {
             Some(file) => file,
@@ -201,5 +231,46 @@ fn rename_if_present(from: &Path, to: &Path) -> std::io::Result<()> {
     match std::fs::rename(from, to) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::protocol::EventRecord;
+
+    fn record(index: u32) -> EventRecord {
+        EventRecord {
+            time: "2026-01-01T00:00:00.000Z".into(),
+            service: "web".into(),
+            from: "running".into(),
+            to: "backoff".into(),
+            reason: format!("exit {index}"),
+            exit: Some("exit 1".into()),
+            restarts: index,
+            next_attempt_ms: None,
+            kind: None,
+        }
+    }
+
+    /// Found by the soak: an `events` request read the whole history into memory, so
+    /// Phoenix's RSS grew with the event log. `recent` reads only the newest bytes, across
+    /// rotated files, oldest first, and skips the line its window starts inside.
+    #[test]
+    fn soak_recent_reads_only_the_newest_bytes_of_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = serde_json::to_vec(&record(10)).unwrap().len() as u64 + 1;
+        let mut log = JsonLines::new(dir.path().join("events.jsonl"), 4 * line, 3);
+        for index in 10..20 {
+            log.append(&record(index));
+        }
+        let restarts = |records: Vec<EventRecord>| -> Vec<u32> {
+            records.iter().map(|r| r.restarts).collect()
+        };
+        assert_eq!(restarts(log.recent(3 * line)), [17, 18, 19]);
+        assert_eq!(restarts(log.recent(3 * line + 5)), [17, 18, 19]);
+        assert_eq!(restarts(log.recent(6 * line)), [14, 15, 16, 17, 18, 19]);
+        assert_eq!(restarts(log.recent(u64::MAX)), restarts(log.history()));
+        assert!(log.recent(0).is_empty());
     }
 }

@@ -4,21 +4,37 @@
 //! does, takes `phoenix.log=LEVEL` over both, and writes to `/dev/kmsg` when there is no
 //! console (one record per line, with its syslog priority).
 //!
+//! Lines that the console cannot take at once are dropped and counted, never waited for
+//! (`sys::log_console`).
+//!
 //! The loop holds the lines of one step ([`hold`]) and writes them once the step's leading
-//! spawns are done ([`release`]), in one write: a restart's fork does not wait behind the
-//! transition's log line, and a burst of lines costs one system call. At most
-//! `MAX_HELD` bytes are held; a longer burst is written as it comes. `/dev/kmsg` takes one
-//! record per write, so its lines are never held.
+//! spawns are done ([`release`]): a restart's fork does not wait behind the transition's
+//! log line. At most `MAX_HELD` bytes are held; a longer burst is written as it comes.
+//! `/dev/kmsg` takes one record per write, and its lines are never held.
 
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::sys::log_console::Console;
+
 /// Bytes of log lines held at most before they are written anyway.
 const MAX_HELD: usize = 64 * 1024;
 
 static HOLDING: AtomicBool = AtomicBool::new(false);
-static HELD: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// The lines held, and their total length.
+static HELD: Mutex<(Vec<String>, usize)> = Mutex::new((Vec::new(), 0));
+/// Phoenix's console, written without ever blocking; opened with the logger.
+static CONSOLE: Mutex<Option<Console>> = Mutex::new(None);
+
+/// Writes `line` to the console (dropped and counted when it cannot take it now).
+fn to_console(line: &str) {
+    if let Ok(mut console) = CONSOLE.lock()
+        && let Some(console) = console.as_mut()
+    {
+        let _ = console.write(line.as_bytes());
+    }
+}
 
 /// How a line looks and where it goes.
 enum Style {
@@ -81,14 +97,16 @@ impl log::Log for PhoenixLogger {
         if HOLDING.load(Ordering::Relaxed)
             && let Ok(mut held) = HELD.lock()
         {
-            held.extend_from_slice(line.as_bytes());
-            if held.len() < MAX_HELD {
+            held.1 += line.len();
+            held.0.push(line);
+            if held.1 < MAX_HELD {
                 return;
             }
-            let _ = std::io::stderr().write_all(&std::mem::take(&mut *held));
+            let (lines, _) = std::mem::take(&mut *held);
+            lines.iter().for_each(|line| to_console(line));
             return;
         }
-        let _ = std::io::stderr().write_all(line.as_bytes());
+        to_console(&line);
     }
 
     fn flush(&self) {}
@@ -102,11 +120,11 @@ pub fn hold() {
 /// Writes the lines held since [`hold`], and stops holding.
 pub fn release() {
     HOLDING.store(false, Ordering::Relaxed);
-    if let Ok(mut held) = HELD.lock()
-        && !held.is_empty()
-    {
-        let _ = std::io::stderr().write_all(&std::mem::take(&mut *held));
-    }
+    let lines = match HELD.lock() {
+        Ok(mut held) if !held.0.is_empty() => std::mem::take(&mut *held).0,
+        _ => return,
+    };
+    lines.iter().for_each(|line| to_console(line));
 }
 
 /// tini's verbosity scale mapped onto log levels: 0 errors, 1 warnings, 2 info, 3 debug,
@@ -139,6 +157,11 @@ pub fn init_machine(verbosity: u8, level: Option<log::LevelFilter>, kmsg: Option
 }
 
 fn install(mut builder: env_logger::Builder, style: Style) {
+    if let Ok(mut console) = CONSOLE.lock()
+        && console.is_none()
+    {
+        *console = Some(Console::open());
+    }
     let filters = builder.build();
     let max_level = filters.filter();
     // A second init (tests, or a machine's after the first line) keeps the first logger.

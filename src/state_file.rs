@@ -140,6 +140,12 @@ struct Versioned {
     version: u32,
 }
 
+/// A state file's bytes as [`load`] judges them, without the disk: the records, or why
+/// they cannot be used. The fuzzer's entry point.
+pub fn parse_bytes(text: &[u8]) -> Result<Vec<ServiceRecord>, String> {
+    parse(text).map_err(|unusable| format!("{unusable:?}"))
+}
+
 fn parse(text: &[u8]) -> Result<Vec<ServiceRecord>, Unusable> {
     let corrupt = |what: String| Unusable::Corrupt(what);
     let versioned: Versioned = serde_json::from_slice(text)

@@ -67,6 +67,9 @@ pub struct ControlServer {
     next_serial: u64,
     own_uid: u32,
     scratch: Vec<u8>,
+    /// Accepting failed (out of descriptors) with connections still queued: retried when
+    /// a client leaves and frees one, since an edge-triggered listener will not say again.
+    accept_blocked: bool,
 }
 
 impl ControlServer {
@@ -105,6 +108,7 @@ impl ControlServer {
             next_serial: 0,
             own_uid: nix::unistd::geteuid().as_raw(),
             scratch: vec![0; READ_CHUNK],
+            accept_blocked: false,
         })
     }
 
@@ -202,15 +206,21 @@ impl ControlServer {
         loop {
             match self.listener.accept() {
                 Ok((stream, _)) => self.admit(stream, registry),
-                Err(error) if error.kind() == ErrorKind::WouldBlock => return,
+                Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                    self.accept_blocked = false;
+                    return;
+                }
                 Err(error)
                     if matches!(
                         error.kind(),
                         ErrorKind::Interrupted | ErrorKind::ConnectionAborted
                     ) => {}
                 Err(error) => {
-                    // Out of descriptors, most likely; the next connection will retry.
-                    log::warn!("control: accepting a connection: {error}");
+                    // Out of descriptors, most likely: said once, retried as clients leave.
+                    if !self.accept_blocked {
+                        log::warn!("control: accepting a connection: {error}");
+                    }
+                    self.accept_blocked = true;
                     return;
                 }
             }
@@ -328,6 +338,10 @@ impl ControlServer {
                 "control: disconnecting {who}: it left {bytes} bytes of replies unread \
                  (the limit is {MAX_OUTPUT_BYTES})"
             ),
+        }
+        drop(client);
+        if self.accept_blocked {
+            self.accept_all(registry);
         }
     }
 }

@@ -45,6 +45,11 @@ pub struct NotifySockets {
 }
 
 impl NotifySockets {
+    /// Sockets go in `directory` from now on, if they had nowhere to go.
+    pub fn set_directory(&mut self, directory: PathBuf) {
+        self.directory.get_or_insert(directory);
+    }
+
     /// Sockets in `directory`, under the tokens `first_token .. first_token + capacity`.
     pub fn new(directory: Option<PathBuf>, first_token: usize, capacity: usize) -> NotifySockets {
         NotifySockets {

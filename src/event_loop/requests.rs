@@ -4,7 +4,6 @@
 
 use mio::Token;
 
-use crate::control::event_log::EventLog;
 use crate::control::protocol::{Reply, Request, format_reply};
 use crate::control::server::{ClientId, ControlServer};
 use crate::core::Event;
@@ -50,7 +49,7 @@ impl EventLoop {
             .host
             .event_log
             .as_ref()
-            .map(EventLog::history)
+            .map(|log| log.recent(HISTORY_BYTES as u64))
             .unwrap_or_default();
         let mut budget = HISTORY_BYTES;
         let newest: Vec<Reply> = history

@@ -141,6 +141,9 @@ pub struct Service {
     pub(super) hook_timed_out: bool,
     /// How the failure being stopped for was detected, and how long it took.
     pub(super) failure_detection: Option<(crate::recovery::Detection, Duration)>,
+    /// The spawn error last logged, until a spawn succeeds: a fork failing on every retry
+    /// (EAGAIN under a pids limit) is an error once, then debug lines.
+    pub(super) spawn_error: Option<String>,
     pub incident_ids: crate::recovery::IncidentIds,
     /// Ladder steps and incident changes not yet collected: (from, to, reason).
     pub(super) step_changes: Vec<(String, String, String)>,
@@ -193,6 +196,7 @@ impl Service {
             hook_pid: None,
             hook_timed_out: false,
             failure_detection: None,
+            spawn_error: None,
             incident_ids: crate::recovery::IncidentIds::default(),
             step_changes: Vec::new(),
             failed_now: false,
@@ -279,6 +283,9 @@ impl Service {
     }
 
     pub fn on_spawned(&mut self, pid: Pid, now: Instant) -> Vec<Action> {
+        if self.spawn_error.take().is_some() {
+            log::info!("{}: spawned again (pid {pid})", self.unit.name);
+        }
         self.pid = Some(pid);
         self.last_pgid = pid;
         self.killed = false;
@@ -297,7 +304,12 @@ impl Service {
     }
 
     pub fn on_spawn_failed(&mut self, error: &SpawnError, now: Instant) -> Vec<Action> {
-        log::error!("unable to spawn '{}': {}", self.unit.name, error.message);
+        if self.spawn_error.as_deref() == Some(error.message.as_str()) {
+            log::debug!("unable to spawn '{}': {}", self.unit.name, error.message);
+        } else {
+            log::error!("unable to spawn '{}': {}", self.unit.name, error.message);
+            self.spawn_error = Some(error.message.clone());
+        }
         self.started_at = None;
         self.failure_detection = Some((crate::recovery::Detection::Spawn, Duration::ZERO));
         let status = ExitStatus::Code(error.exit_code());

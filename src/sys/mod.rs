@@ -13,6 +13,7 @@ pub mod environment;
 pub mod hardware_watchdog;
 pub mod heartbeat;
 pub mod lock_file;
+pub mod log_console;
 pub mod log_file;
 pub mod machine_console;
 pub mod mounts;

@@ -56,9 +56,8 @@ pub fn parse_duration(input: &str) -> Result<Duration, ParseDurationError> {
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(after.len());
         let (unit, after) = after.split_at(unit_end);
-        let value: f64 = number.parse().map_err(|_| error())?;
-        let scale = unit_seconds(unit.trim()).ok_or_else(error)?;
-        let part = Duration::try_from_secs_f64(value * scale).map_err(|_| error())?;
+        let millis = unit_millis(unit.trim()).ok_or_else(error)?;
+        let part = part_of(number, millis).ok_or_else(error)?;
         total = total.checked_add(part).ok_or_else(error)?;
         rest = after.trim_start();
     }
@@ -71,13 +70,27 @@ pub fn parse_duration(input: &str) -> Result<Duration, ParseDurationError> {
     Ok(total)
 }
 
-fn unit_seconds(unit: &str) -> Option<f64> {
+/// `number` of a unit `millis` milliseconds long. A whole number is exact (integer
+/// arithmetic): through `f64`, `86836949666ms` came out 9ns longer than it says.
+fn part_of(number: &str, millis: u64) -> Option<Duration> {
+    let exact = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|whole| whole.checked_mul(millis));
+    if let Some(total) = exact {
+        return Some(Duration::from_millis(total));
+    }
+    let value: f64 = number.parse().ok()?;
+    Duration::try_from_secs_f64(value * millis as f64 / 1000.0).ok()
+}
+
+fn unit_millis(unit: &str) -> Option<u64> {
     Some(match unit {
-        "ms" => 0.001,
-        "s" | "sec" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        "d" => 86400.0,
+        "ms" => 1,
+        "s" | "sec" => 1000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
         _ => return None,
     })
 }
@@ -149,6 +162,19 @@ mod tests {
             let duration = parse_duration(input).unwrap();
             assert_eq!(format_duration(duration), input);
         }
+    }
+
+    /// Found by the `duration` fuzz target: whole numbers went through `f64`, so a
+    /// duration `format_duration` printed did not parse back to itself.
+    #[test]
+    fn fuzz_whole_milliseconds_parse_exactly_and_round_trip() {
+        let duration = parse_duration("86836949666ms").unwrap();
+        assert_eq!(duration, Duration::from_millis(86_836_949_666));
+        assert_eq!(parse_duration(&format_duration(duration)), Ok(duration));
+        assert_eq!(
+            parse_duration("3d7h1ms"),
+            Ok(Duration::from_millis(284_400_001))
+        );
     }
 
     /// A deadline that far away would overflow an instant and panic PID 1.

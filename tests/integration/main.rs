@@ -13,6 +13,7 @@ mod container;
 mod contrib;
 mod control;
 mod disk;
+mod faults;
 mod harness;
 mod http;
 mod logs;
