@@ -26,6 +26,7 @@ fn supervisor() -> Option<Supervisor> {
         signal_group: false,
         success_codes: Vec::new(),
         warn_on_reap: false,
+        machine: false,
     };
     let report = LoadReport {
         units,
