@@ -312,20 +312,25 @@ pub fn find_service(
         .ok_or_else(|| ClientError::Failed(format!("Phoenix sent no status for '{name}'")))
 }
 
+/// The next reply of a stream: within the reply deadline while history is sent; once live,
+/// without one (a quiet system may send nothing for hours; only the connection ending
+/// stops us), `None` when nothing came yet.
+fn next_reply(connection: &mut Connection, live: bool) -> Result<Option<Reply>, ClientError> {
+    if live {
+        connection.receive_by(None)
+    } else {
+        connection.receive().map(Some)
+    }
+}
+
 /// The history as JSON lines until the end of history, then live events with `follow`.
 fn print_events(socket: &Path, follow: bool, out: &mut dyn Write) -> Result<(), ClientError> {
     let mut connection = Connection::open(socket)?;
     connection.send(&Request::Events { follow })?;
     let mut live = false;
     loop {
-        let reply = if live {
-            // A quiet system may send nothing for hours; only the connection ending stops us.
-            match connection.receive_by(None)? {
-                Some(reply) => reply,
-                None => continue,
-            }
-        } else {
-            connection.receive()?
+        let Some(reply) = next_reply(&mut connection, live)? else {
+            continue;
         };
         match reply {
             Reply::Event(record) => {
@@ -354,13 +359,8 @@ fn print_logs(
     connection.send(request)?;
     let mut live = false;
     loop {
-        let reply = if live {
-            match connection.receive_by(None)? {
-                Some(reply) => reply,
-                None => continue,
-            }
-        } else {
-            connection.receive()?
+        let Some(reply) = next_reply(&mut connection, live)? else {
+            continue;
         };
         match reply {
             Reply::LogLine(record) if json => {

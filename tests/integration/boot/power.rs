@@ -27,6 +27,16 @@ fn position(console: &str, needle: &str) -> TestResult<usize> {
         .ok_or_else(|| format!("the console lacks {needle:?}").into())
 }
 
+/// What stage 1 mounts on a machine that has none of it.
+const STAGE_ONE_MOUNTS: [&str; 7] = [
+    "/proc",
+    "/sys",
+    "/dev",
+    "/dev/pts",
+    "/dev/shm",
+    "/run",
+    "/sys/fs/cgroup",
+];
 #[test]
 fn phoenix_boots_as_init_and_phoenixctl_poweroff_ends_the_machine() -> TestResult {
     let mut image = Image::new()?;
@@ -46,15 +56,7 @@ fn phoenix_boots_as_init_and_phoenixctl_poweroff_ends_the_machine() -> TestResul
     let ended = machine.wait_exit()?;
     let console = machine.console();
     let context = machine.context();
-    for mount in [
-        "/proc",
-        "/sys",
-        "/dev",
-        "/dev/pts",
-        "/dev/shm",
-        "/run",
-        "/sys/fs/cgroup",
-    ] {
+    for mount in STAGE_ONE_MOUNTS {
         assert!(
             console.contains(&format!("stage 1: mounted {mount} (")),
             "{mount}{context}"
@@ -64,15 +66,7 @@ fn phoenix_boots_as_init_and_phoenixctl_poweroff_ends_the_machine() -> TestResul
         .lines()
         .find(|line| line.starts_with("mounted: "))
         .ok_or(format!("no mount table from the service{context}"))?;
-    for mount in [
-        "/proc",
-        "/sys",
-        "/dev",
-        "/dev/pts",
-        "/dev/shm",
-        "/run",
-        "/sys/fs/cgroup",
-    ] {
+    for mount in STAGE_ONE_MOUNTS {
         assert!(
             mounted.split(' ').any(|m| m == mount),
             "{mount} in {mounted}{context}"
