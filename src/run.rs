@@ -41,12 +41,10 @@ pub fn run(options: Options) -> u8 {
         }
         log::error!("{problem}; running without units until a SIGHUP finds it");
     }
-    let config = config_file::load(
-        options.config.as_deref(),
-        &config_file::fallback_state_dirs(),
-    );
     set_process_attributes(&options);
-    let signals = match SignalSource::install() {
+    // Tini mode's command gets its parent's dispositions back (changed_by_phoenix), so only
+    // services, which get every ignored signal reset, need each signal asked about.
+    let signals = match SignalSource::install(services.is_some()) {
         Ok(signals) => signals,
         Err(error) => {
             log::error!("unable to take over signals: {error}");
@@ -58,6 +56,10 @@ pub fn run(options: Options) -> u8 {
     let (host, mut core): (Host, Box<dyn Core>) = match services {
         None => (Host::default(), Box::new(Init::new(init_config(&options)))),
         Some(dir) => {
+            let config = config_file::load(
+                options.config.as_deref(),
+                &config_file::fallback_state_dirs(),
+            );
             let (host, mut supervisor) = services::set_up(&options, config, dir);
             if let Some(fd) = options.resume {
                 (rising.resumed_at, kept_pipes) = resume(&mut supervisor, fd);

@@ -19,7 +19,8 @@ pub struct ChildSignals {
     pub empty_mask: libc::sigset_t,
     /// Signals ignored in Phoenix: Rust's SIGPIPE, Phoenix's TTIN/TTOU, and whatever
     /// Phoenix's own parent ignored (`nohup` ignores HUP, a shell INT and QUIT for
-    /// background jobs). Services get every one back to its default.
+    /// background jobs). Services get every one back to its default. Complete only when
+    /// installed with `every_signal` (services mode); tini mode spawns no service.
     pub ignored: Vec<libc::c_int>,
     /// Only what Phoenix itself changed: SIGPIPE (Rust's runtime ignores it before `main`,
     /// so whether the parent ignored it cannot be known) and TTIN/TTOU unless the parent
@@ -43,8 +44,15 @@ pub struct Received {
 impl SignalSource {
     /// Blocks every signal but TTIN and TTOU (ignored, so Phoenix in a background process
     /// group is never stopped by its terminal) and opens a signalfd for them.
-    pub fn install() -> nix::Result<SignalSource> {
-        let inherited = inherited_ignored_signals();
+    /// `every_signal`: find every inherited ignored disposition (one system call per
+    /// signal, for `ignored`); otherwise only TTIN's and TTOU's, all `changed_by_phoenix`
+    /// needs, and `ignored` holds only what Phoenix itself ignores.
+    pub fn install(every_signal: bool) -> nix::Result<SignalSource> {
+        let inherited = if every_signal {
+            inherited_ignored_signals(1..=libc::SIGRTMAX())
+        } else {
+            inherited_ignored_signals([libc::SIGTTIN, libc::SIGTTOU])
+        };
         let mut changed_by_phoenix = vec![libc::SIGPIPE];
         changed_by_phoenix.extend(
             [libc::SIGTTIN, libc::SIGTTOU]
@@ -123,9 +131,12 @@ struct KernelSigaction {
 /// The size of the kernel's signal set, which `rt_sigaction` insists on.
 const KERNEL_SIGSET_SIZE: usize = 8;
 
-/// Every signal whose disposition is SIG_IGN right now.
-fn inherited_ignored_signals() -> Vec<libc::c_int> {
-    (1..=libc::SIGRTMAX())
+/// The signals of `candidates` whose disposition is SIG_IGN right now.
+fn inherited_ignored_signals(
+    candidates: impl IntoIterator<Item = libc::c_int>,
+) -> Vec<libc::c_int> {
+    candidates
+        .into_iter()
         .filter(|&signal| {
             let mut current = KernelSigaction {
                 handler: libc::SIG_DFL,

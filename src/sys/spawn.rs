@@ -1,15 +1,15 @@
-//! fork + exec. Everything the child needs is prepared before the fork (C strings, pointer
+//! Spawning a program: everything the child needs is prepared first (C strings, pointer
 //! arrays, the resolved path, the environment with its files read, the credentials with
-//! their group list, an open `/dev/null`), because between fork and exec the child may only
-//! make async-signal-safe calls: no allocation, no locks, no logging, no user database. A
-//! failure in the child travels back to the parent over a close-on-exec pipe as (step,
-//! errno), so the parent can name the step, and the child still exits 127 (not found) or
-//! 126 (anything else), as shells do.
+//! their group list, an open `/dev/null`), then `vfork.rs` starts the child in Phoenix's
+//! memory, where until exec it may only make async-signal-safe calls: no allocation, no
+//! locks, no logging, no user database. A failure in the child is left in a report in
+//! that shared memory as (step, errno), so the parent can name the step, and the child
+//! still exits 127 (not found) or 126 (anything else), as shells do.
 //!
 //! Two things are finished in the child because they exist only there: the readiness
 //! descriptor (`readiness.rs`: a pipe end moved to the number the service expects) and
 //! `WATCHDOG_PID` (`watchdog.rs`: the child's own pid, written into a buffer allocated
-//! before the fork).
+//! beforehand).
 
 use std::ffi::{CString, OsString};
 use std::fs::OpenOptions;
@@ -23,10 +23,11 @@ use crate::process_spec::{Placement, ProcessSpec};
 use crate::sys::credentials::{Credentials, resolve_credentials};
 use crate::sys::environment::build_environment;
 use crate::sys::signals::ChildSignals;
-use failure::{Step, child_failed, read_failure};
+use failure::{Step, child_failed};
 pub use program::forget_programs;
 use program::resolve_remembered;
 use readiness::ReadinessPipe;
+use vfork::Report;
 use watchdog::PidVariable;
 
 mod failure;
@@ -34,12 +35,13 @@ mod limits;
 mod program;
 pub use limits::protect_phoenix;
 mod readiness;
+mod vfork;
 mod watchdog;
 
 /// The search path when the environment has none (glibc's and Debian's default).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// A command ready to fork: nothing below allocates in the child.
+/// A command ready to spawn: nothing below allocates in the child.
 struct Prepared {
     path: CString,
     _argv: Vec<CString>,
@@ -122,36 +124,18 @@ pub fn spawn_with_output(
     prepared.readiness = readiness
         .as_ref()
         .map(|pipe| (pipe.write.as_raw_fd(), pipe.target));
-    let (read_end, write_end) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| before_fork("pipe", e))?;
-    let write_end = match &readiness {
-        Some(pipe) => pipe.keep_clear(write_end)?,
-        None => write_end,
-    };
-    // SAFETY: Phoenix is single-threaded, and the child only calls async-signal-safe
-    // functions on memory prepared before the fork (see `exec_child`).
-    match unsafe { libc::fork() } {
-        -1 => Err(before_fork("fork", Errno::last())),
-        0 => {
-            drop(read_end);
-            // SAFETY: in the child of a fork; exec_child never returns.
-            unsafe { exec_child(&mut prepared, signals, write_end.as_raw_fd()) }
-        }
-        pid => {
-            drop(write_end);
-            // The child has its copy; ours would keep the pipe from ever reading EOF.
-            let readiness = readiness.map(|pipe| pipe.read);
-            if prepared.placement == Placement::ForegroundGroup {
-                // Also set here, so a signal to the group cannot race the child's own call.
-                // SAFETY: setpgid takes plain integers; failure (the child already exec'd
-                // or set it) is harmless.
-                unsafe { libc::setpgid(pid, pid) };
-            }
-            match read_failure(&read_end) {
-                None => Ok(Started { pid, readiness }),
-                Some((step, errno)) => Err(child_failed(pid, step, errno, spec, &prepared)),
-            }
-        }
+    let mut report = vfork::Report::default();
+    // SAFETY: the child only calls async-signal-safe functions on memory prepared before
+    // the clone (see `exec_child`), and Phoenix is suspended until it has exec'd or exited.
+    let pid = unsafe { vfork::spawn_child(&mut prepared, signals, &mut report) };
+    if pid < 0 {
+        return Err(before_fork("clone", Errno::last()));
+    }
+    // The child has its copy; ours would keep the pipe from ever reading EOF.
+    let readiness = readiness.map(|pipe| pipe.read);
+    match report.failure() {
+        None => Ok(Started { pid, readiness }),
+        Some((step, errno)) => Err(child_failed(pid, step, errno, spec, &prepared)),
     }
 }
 
@@ -280,11 +264,11 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
         .collect()
 }
 
-/// The child side of the fork.
+/// The child side of the spawn.
 ///
 /// # Safety
-/// Must be called only in a freshly forked child of a single-threaded process.
-unsafe fn exec_child(prepared: &mut Prepared, signals: &ChildSignals, report: i32) -> ! {
+/// Must be called only in the child of `vfork::spawn_child`, whose parent waits.
+unsafe fn exec_child(prepared: &mut Prepared, signals: &ChildSignals, report: *mut Report) -> ! {
     if let Some((variable, index)) = &mut prepared.watchdog_pid {
         // SAFETY: getpid is async-signal-safe.
         variable.fill(unsafe { libc::getpid() }.unsigned_abs());
@@ -293,7 +277,7 @@ unsafe fn exec_child(prepared: &mut Prepared, signals: &ChildSignals, report: i3
             *pointer = variable.as_ptr();
         }
     }
-    // SAFETY: only async-signal-safe calls on memory prepared before the fork.
+    // SAFETY: only async-signal-safe calls on memory prepared before the spawn.
     unsafe {
         match prepared.placement {
             Placement::ForegroundGroup => {
@@ -378,24 +362,24 @@ unsafe fn exec_child(prepared: &mut Prepared, signals: &ChildSignals, report: i3
 /// Groups, then gid, then uid: once the uid is no longer 0 the process may change neither.
 ///
 /// # Safety
-/// Child side of a fork only.
-unsafe fn set_credentials(credentials: &Credentials, report: i32) {
-    // SAFETY: setgroups, setgid and setuid are plain system calls on prepared memory (the
-    // group list was built before the fork); in the forked child there is one thread, so
-    // glibc's cross-thread setxid broadcast has nobody to signal.
+/// Child side of the spawn only.
+unsafe fn set_credentials(credentials: &Credentials, report: *mut Report) {
+    // SAFETY: raw system calls on memory prepared before the clone. Not glibc's wrappers:
+    // those change the credentials of every thread of the process, by signalling them,
+    // and the clone shares its memory (and so glibc's idea of "the process") with Phoenix.
     unsafe {
         if let Some(groups) = &credentials.groups {
-            if libc::setgroups(groups.len(), groups.as_ptr()) != 0 {
+            if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0 {
                 fail(report, Step::Setgroups);
             }
         }
         if let Some(gid) = credentials.gid {
-            if libc::setgid(gid) != 0 {
+            if libc::syscall(libc::SYS_setgid, gid) != 0 {
                 fail(report, Step::Setgid);
             }
         }
         if let Some(uid) = credentials.uid {
-            if libc::setuid(uid) != 0 {
+            if libc::syscall(libc::SYS_setuid, uid) != 0 {
                 fail(report, Step::Setuid);
             }
         }
@@ -405,7 +389,7 @@ unsafe fn set_credentials(credentials: &Credentials, report: i32) {
 /// Makes `fd` the child's `target` descriptor, inheritable.
 ///
 /// # Safety
-/// Child side of a fork only.
+/// Child side of the spawn only.
 unsafe fn redirect(fd: RawFd, target: RawFd) -> libc::c_int {
     // SAFETY: fcntl and dup2 are async-signal-safe. dup2 onto itself would leave
     // close-on-exec set (when Phoenix started with that descriptor closed, the pipe or
@@ -422,15 +406,19 @@ unsafe fn redirect(fd: RawFd, target: RawFd) -> libc::c_int {
 /// Reports the failing step and errno to the parent, then exits 127 or 126.
 ///
 /// # Safety
-/// Child side of a fork only.
-unsafe fn fail(report: i32, step: Step) -> ! {
-    // SAFETY: errno location, write and _exit are async-signal-safe.
+/// Child side of the spawn only; `report` is the parent's, alive while it waits.
+unsafe fn fail(report: *mut Report, step: Step) -> ! {
+    // SAFETY: the errno location, a volatile store into the parent's report (read once
+    // the clone returned) and _exit are async-signal-safe.
     unsafe {
         let errno = *libc::__errno_location();
-        let mut message = [0u8; 8];
-        message[..4].copy_from_slice(&(step as i32).to_ne_bytes());
-        message[4..].copy_from_slice(&errno.to_ne_bytes());
-        libc::write(report, message.as_ptr().cast(), message.len());
+        std::ptr::write_volatile(
+            report,
+            Report {
+                step: step as i32,
+                errno,
+            },
+        );
         libc::_exit(if errno == libc::ENOENT { 127 } else { 126 })
     }
 }

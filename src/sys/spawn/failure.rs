@@ -1,11 +1,8 @@
-//! What the child reports when a step between fork and exec fails — the step and errno,
-//! eight bytes on a close-on-exec pipe — and the error the parent makes of it, naming the
-//! step and what it was given.
+//! What the child reports when a step before exec fails — the step and errno, left in the
+//! `vfork::Report` it shares with the parent — and the error the parent makes of it,
+//! naming the step and what it was given.
 
-use std::os::fd::OwnedFd;
 use std::path::Path;
-
-use nix::errno::Errno;
 
 use super::{Prepared, forget_programs};
 use crate::core::{Pid, SpawnError};
@@ -95,29 +92,4 @@ pub(super) fn child_failed(
         errno,
         message,
     }
-}
-
-/// Reads the child's (step, errno) report; `None` when the pipe closed on a successful exec.
-pub(super) fn read_failure(read_end: &OwnedFd) -> Option<(i32, i32)> {
-    let mut buffer = [0u8; 8];
-    let mut filled = 0;
-    while filled < buffer.len() {
-        let Some(rest) = buffer.get_mut(filled..) else {
-            break;
-        };
-        match nix::unistd::read(read_end, rest) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(Errno::EINTR) => continue,
-            Err(_) => break,
-        }
-    }
-    if filled < buffer.len() {
-        return None;
-    }
-    let (step, errno) = buffer.split_at(4);
-    Some((
-        i32::from_ne_bytes(step.try_into().ok()?),
-        i32::from_ne_bytes(errno.try_into().ok()?),
-    ))
 }

@@ -3,10 +3,9 @@
 //! event loop to watch. Both ends are close-on-exec, so neither reaches another child, and
 //! the child receives the write end only as `target` (its dup2 clears the flag there).
 //!
-//! The child dup2's the write end onto `target` after its stdin and stdout are in place and
-//! while the failure report pipe is still needed, so neither end may sit where those dup2's
-//! land: the write end is kept above 2, and the report pipe away from `target`. This file
-//! only prepares descriptors before the fork; it never reads the pipe.
+//! The child dup2's the write end onto `target` after its stdin and stdout are in place, so
+//! the write end may not sit where those dup2's land: it is kept above 2. This file only
+//! prepares descriptors before the spawn; it never reads the pipe.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -52,19 +51,6 @@ impl ReadinessPipe {
             read,
             write,
             target,
-        })
-    }
-
-    /// `report` itself, or a copy above `target` when it sits on `target` (where the
-    /// child's dup2 would replace it before it is done with it).
-    pub(super) fn keep_clear(&self, report: OwnedFd) -> Result<OwnedFd, SpawnError> {
-        if report.as_raw_fd() != self.target {
-            return Ok(report);
-        }
-        duplicate_from(&report, self.target.saturating_add(1)).map_err(|errno| SpawnError {
-            pid: None,
-            errno: errno as i32,
-            message: format!("moving the report pipe: {}", errno.desc()),
         })
     }
 }

@@ -300,17 +300,39 @@ fn a_readiness_descriptor_beyond_the_limit_fails_in_the_child() {
 }
 
 #[test]
-fn the_report_pipe_is_kept_clear_of_the_readiness_descriptor() {
-    let (_read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-    let target = write_end.as_raw_fd();
-    let pipe = ReadinessPipe::create(target).unwrap();
-    let moved = pipe.keep_clear(write_end).unwrap();
-    assert!(moved.as_raw_fd() > target);
-    assert!(pipe.write.as_raw_fd() >= 3);
-    let other = pipe.keep_clear(pipe_end()).unwrap();
-    assert_ne!(other.as_raw_fd(), target);
-}
-
-fn pipe_end() -> OwnedFd {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap().1
+fn what_the_child_changes_before_exec_stays_its_own() {
+    // The child runs in Phoenix's memory until exec: its umask, directory, credentials
+    // and OOM score must still be its own, never Phoenix's (here: the test process's).
+    let status_line = |key: &str| {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find(|line| line.starts_with(key))
+            .unwrap()
+            .to_string()
+    };
+    let oom = || std::fs::read_to_string("/proc/self/oom_score_adj").unwrap();
+    let (umask, uid, dir, score) = (
+        status_line("Umask:"),
+        status_line("Uid:"),
+        std::env::current_dir().unwrap(),
+        oom(),
+    );
+    let mut spec = ProcessSpec::command("x", vec!["/bin/true".into()], Placement::NewSession);
+    spec.umask = Some(0o077);
+    spec.working_directory = Some(PathBuf::from("/"));
+    spec.limits.oom_score_adjust = Some(500);
+    if nix::unistd::geteuid().is_root() {
+        spec.user = Some("nobody".into());
+    }
+    let pid = spawn_spec(&spec).unwrap();
+    let status = wait_for(pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{status:#x}"
+    );
+    assert_eq!(status_line("Umask:"), umask);
+    assert_eq!(status_line("Uid:"), uid);
+    assert_eq!(std::env::current_dir().unwrap(), dir);
+    assert_eq!(oom(), score);
 }
