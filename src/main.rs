@@ -1,6 +1,14 @@
 //! `phoenix`: parse the command line, choose the mode, start logging, run; a panic
 //! degrades, never exits.
+//!
+//! The entry point is C's `main`, not Rust's: std's start-up before `main` costs a dozen
+//! system calls on every start that PID 1 has no use for; `sys::start` keeps what it did
+//! that Phoenix needs. The arguments still come through `std::env::args` (std reads them
+//! from glibc's start-up on Linux).
 
+#![no_main]
+
+use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use phoenix::boot::{self, cmdline::RescueBoot};
@@ -8,7 +16,17 @@ use phoenix::cli::{self, Request, USAGE_EXIT};
 use phoenix::mode::{self, Mode};
 use phoenix::{logging, reexec, run, sys, unit};
 
-fn main() {
+/// C's `main`.
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    sys::start::prepare_process();
+    phoenix();
+    // Only --help and --version return: what they printed is still to be flushed.
+    let _ = std::io::stdout().flush();
+    0
+}
+
+fn phoenix() {
     let machine = sys::process::is_machine_init();
     // A machine's PID 1 makes its own system first (DESIGN.md §10); a container's has one.
     let mut stage_one = machine.then(boot::stage_one);

@@ -71,7 +71,8 @@ impl Captures {
             pids: HashMap::new(),
             consoles: None,
             console_broken: PerStream::default(),
-            scratch: vec![0; READ_CHUNK],
+            // Allocated at the first read: tini mode and units without capture never read.
+            scratch: Vec::new(),
             followers: Vec::new(),
             dropped: BTreeMap::new(),
         }
@@ -252,6 +253,9 @@ impl Captures {
                 return Reading::Drained;
             };
             let mut scratch = std::mem::take(&mut self.scratch);
+            if scratch.is_empty() {
+                scratch = vec![0; READ_CHUNK];
+            }
             let read = nix::unistd::read(read, &mut scratch);
             let count = match read {
                 Ok(count) if count > 0 => count,

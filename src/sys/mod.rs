@@ -31,6 +31,7 @@ pub mod signals;
 pub mod socket_file;
 pub mod spawn;
 pub mod stale_files;
+pub mod start;
 
 /// An I/O error's text without std's "(os error N)" suffix.
 pub fn io_error_text(error: &std::io::Error) -> String {

@@ -22,9 +22,9 @@ pub struct ChildSignals {
     /// background jobs). Services get every one back to its default. Complete only when
     /// installed with `every_signal` (services mode); tini mode spawns no service.
     pub ignored: Vec<libc::c_int>,
-    /// Only what Phoenix itself changed: SIGPIPE (Rust's runtime ignores it before `main`,
-    /// so whether the parent ignored it cannot be known) and TTIN/TTOU unless the parent
-    /// already ignored them. Tini mode's command keeps the rest, as tini's does.
+    /// Only what Phoenix itself changed: SIGPIPE, TTIN and TTOU, each unless the parent
+    /// already ignored it (`sys::start` saw SIGPIPE's before ignoring it). Tini mode's
+    /// command keeps the rest, as tini's does.
     pub changed_by_phoenix: Vec<libc::c_int>,
 }
 
@@ -53,14 +53,16 @@ impl SignalSource {
         } else {
             inherited_ignored_signals([libc::SIGTTIN, libc::SIGTTOU])
         };
-        let mut changed_by_phoenix = vec![libc::SIGPIPE];
-        changed_by_phoenix.extend(
-            [libc::SIGTTIN, libc::SIGTTOU]
-                .into_iter()
-                .filter(|signal| !inherited.contains(signal)),
-        );
+        let mut changed_by_phoenix: Vec<libc::c_int> = [libc::SIGTTIN, libc::SIGTTOU]
+            .into_iter()
+            .filter(|signal| !inherited.contains(signal))
+            .collect();
+        if !crate::sys::start::sigpipe_was_ignored() {
+            changed_by_phoenix.push(libc::SIGPIPE);
+        }
         let mut ignored = inherited;
         ignored.extend(&changed_by_phoenix);
+        ignored.extend([libc::SIGPIPE, libc::SIGTTIN, libc::SIGTTOU]);
         ignored.sort_unstable();
         ignored.dedup();
         for ignored in [NixSignal::SIGTTIN, NixSignal::SIGTTOU] {

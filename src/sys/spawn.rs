@@ -129,7 +129,8 @@ pub fn spawn_with_output(
     // the clone (see `exec_child`), and Phoenix is suspended until it has exec'd or exited.
     let pid = unsafe { vfork::spawn_child(&mut prepared, signals, &mut report) };
     if pid < 0 {
-        return Err(before_fork("clone", Errno::last()));
+        // Named as users know it: the clone is the fork of a vfork-style spawn.
+        return Err(before_fork("fork", Errno::last()));
     }
     // The child has its copy; ours would keep the pipe from ever reading EOF.
     let readiness = readiness.map(|pipe| pipe.read);
