@@ -202,12 +202,28 @@ impl Plain {
         Self::launch(command, args)
     }
 
+    /// Starts with extra environment (on top of the test's, minus `SCRUBBED_ENV`).
+    pub fn start_with_env(
+        env: &[(&str, &str)],
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        Self::launch_with_env(Command::new(binary()), env, args)
+    }
+
     fn launch(
+        command: Command,
+        args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> TestResult<Phoenix> {
+        Self::launch_with_env(command, &[], args)
+    }
+
+    fn launch_with_env(
         mut command: Command,
+        env: &[(&str, &str)],
         args: impl IntoIterator<Item = impl AsRef<OsStr>>,
     ) -> TestResult<Phoenix> {
         command.args(args);
-        let mut phoenix = Phoenix::spawn(scratch()?, command, &[], false)?;
+        let mut phoenix = Phoenix::spawn(scratch()?, command, env, false)?;
         phoenix.pid = Some(phoenix.process.id() as i32);
         Ok(phoenix)
     }

@@ -1,6 +1,7 @@
 //! The mode rule inside an image (DESIGN.md §3): a COMMAND with an empty default
 //! `/etc/phoenix/services.d` stays tini mode and creates no control socket and no state
-//! directory; no COMMAND with no units there is a usage error naming the directory.
+//! directory; a COMMAND with units there is services mode with the COMMAND as the main
+//! service; no COMMAND with no units there is a usage error naming the directory.
 
 use super::runtime::{Bundle, DEADLINE, SERVICES_DIR};
 use crate::harness::TestResult;
@@ -35,6 +36,42 @@ fn command_with_an_empty_default_directory_stays_tini_mode() -> TestResult {
     assert!(
         !shm.join("phoenix").exists(),
         "/dev/shm/phoenix was created{context}"
+    );
+    Ok(())
+}
+
+/// Units in the default directory turn `phoenix -- COMMAND` into services mode: the units
+/// run, `phoenixctl` finds the control socket, and the COMMAND is the main service, whose
+/// exit stops the units and becomes the container's status.
+#[test]
+fn issue_8_command_with_units_in_the_default_directory_is_services_mode() -> TestResult {
+    let bundle = Bundle::new()?;
+    bundle.unit(
+        "web",
+        "command = \"trap 'touch /web.stopped; exit 0' TERM; touch /web.started; \
+         while :; do sleep 0.05; done\"\n",
+    )?;
+    let main = "touch /main.started; while [ ! -e /done ]; do sleep 0.05; done; exit 5";
+    let mut container = bundle.start(&["--", "sh", "-c", main])?;
+    container.wait_for_file("/web.started")?;
+    container.wait_for_file("/main.started")?;
+    let status = container.exec_until_ok(&["/sbin/phoenixctl", "status", "web"])?;
+    assert!(
+        status.stdout.contains("running"),
+        "{status:?}{}",
+        container.context()
+    );
+    std::fs::write(container.path("/done"), "")?;
+    let code = container.wait_exit(DEADLINE)?;
+    let context = container.context();
+    assert_eq!(code, 5, "the main service's status{context}");
+    assert!(
+        container.exists("/web.stopped"),
+        "web was not stopped{context}"
+    );
+    assert!(
+        container.stderr().contains("main service ended (exit 5)"),
+        "{context}"
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! An image whose entry point is `/sbin/phoenix` with no arguments supervises the units in
 //! `/etc/phoenix/services.d`, and `phoenixctl` run with `runc exec` inside the container
-//! finds its control socket where Phoenix put it: status, restart and stop work.
+//! finds its control socket where Phoenix put it: status, restart and stop work. Where
+//! there is no socket (tini mode), it says every place it looked.
 
 use super::runtime::{Bundle, Container};
 use crate::harness::TestResult;
@@ -111,6 +112,33 @@ fn stop_wait_leaves_the_service_down() -> TestResult {
         gone.code,
         1,
         "worker's pid {pid} still exists{}",
+        container.context()
+    );
+    Ok(())
+}
+
+/// A container running Phoenix in tini mode has no control socket: `phoenixctl` exits 3
+/// and names every path it tried, in the order it tried them, and how to name another.
+#[test]
+fn issue_8_without_a_socket_phoenixctl_says_where_it_looked() -> TestResult {
+    let bundle = Bundle::new()?;
+    let script = "touch /started; while [ ! -e /done ]; do sleep 0.05; done";
+    let mut container = bundle.start(&["--", "sh", "-c", script])?;
+    container.wait_for_file("/started")?;
+    let outcome = container.phoenixctl(&["status"])?;
+    assert_eq!(outcome.code, 3, "{outcome:?}{}", container.context());
+    assert_eq!(
+        outcome.stderr,
+        "phoenixctl: cannot reach Phoenix: no control socket at /run/phoenix/control.sock, \
+         /dev/shm/phoenix/control.sock, /tmp/phoenix/control.sock \
+         (--socket PATH or $PHOENIX_SOCKET names another)\n",
+        "{outcome:?}"
+    );
+    std::fs::write(container.path("/done"), "")?;
+    assert_eq!(
+        container.wait_exit(super::runtime::DEADLINE)?,
+        0,
+        "{}",
         container.context()
     );
     Ok(())

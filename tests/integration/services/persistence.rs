@@ -136,6 +136,51 @@ fn issue_11_a_changed_unit_starts_fresh_and_an_unchanged_one_gets_its_circuit_ba
     Ok(())
 }
 
+/// When `name`'s circuit, open in `state.json`, closes (Unix milliseconds).
+fn open_circuit_until_ms(state: &Path, name: &str) -> Option<u64> {
+    let text = fs::read_to_string(state.join("state.json")).ok()?;
+    let file: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let service = file["services"]
+        .as_array()?
+        .iter()
+        .find(|service| service["name"] == name)?;
+    (service["circuit"]["state"] == "open")
+        .then(|| service["circuit"]["until_unix_ms"].as_u64())
+        .flatten()
+}
+
+/// A circuit whose cooldown ran out while Phoenix was down gets its trial start at once,
+/// and the line says "now", not "in 0s".
+#[test]
+fn issue_8_a_cooldown_that_ended_while_phoenix_was_down_is_a_trial_start_now() -> TestResult {
+    let (state, units) = (scratch()?, scratch()?);
+    let unit = "command = \"echo x >> broken.starts; exit 1\"\n[restart]\n\
+                delay = \"100ms\"\nmax-failures = 2\ncooldown = \"2s\"\n";
+    let first = ServicesDir::with_dirs(state.path(), units.path())?;
+    first.unit("broken", unit)?;
+    let mut phoenix = start(first)?;
+    wait_for_state(&phoenix, "broken", "cooldown")?;
+    phoenix.eventually("state.json has broken's circuit open", || {
+        open_circuit_until_ms(state.path(), "broken").is_some()
+    })?;
+    shut_down(&mut phoenix)?;
+    let until = open_circuit_until_ms(state.path(), "broken").ok_or("the circuit was not kept")?;
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64)
+    };
+    phoenix.eventually("the saved cooldown has run out", || now_ms() > until)?;
+
+    let second = ServicesDir::with_dirs(state.path(), units.path())?;
+    second.unit("broken", unit)?;
+    let phoenix = start(second)?;
+    phoenix.wait_for_log("broken: circuit still open from the last run, trial start now")?;
+    phoenix.wait_for_file("broken.starts")?;
+    phoenix.wait_for_log("broken: cooldown → starting (cooldown over, trial start)")?;
+    Ok(())
+}
+
 #[test]
 fn issue_11_a_service_failed_when_phoenix_stopped_starts_again_after_a_cold_start() -> TestResult {
     let (state, units) = (scratch()?, scratch()?);

@@ -70,6 +70,12 @@ fn sighup_starts_new_stops_removed_restarts_changed_and_keeps_the_rest() -> Test
     let stderr = phoenix.stderr();
     assert!(!stderr.contains("keep: unit changed"), "{context}");
     assert!(stderr.contains("remove: unit removed"), "{context}");
+    // A changed unit's restart is said as what it is, not as an operator's request.
+    assert!(
+        stderr.contains("change: stopping → starting (restarting with the changed unit)"),
+        "{context}"
+    );
+    assert!(!stderr.contains("restarting by request"), "{context}");
     Ok(())
 }
 
@@ -94,6 +100,11 @@ fn issue_8_sighup_restarts_a_changed_unit_in_cooldown() -> TestResult {
         phoenix.lines("app.log").last().map(String::as_str) == Some("v2")
     })?;
     phoenix.wait_for_log("app: cooldown → down (unit changed)")?;
+    assert!(
+        !phoenix.stderr().contains("restarting by request"),
+        "{}",
+        phoenix.context()
+    );
     assert_eq!(
         phoenix.lines("app.log"),
         ["v1", "v2"],

@@ -127,6 +127,14 @@ fn forwards_signals_to_process_group_with_tini_kill_process_group() -> TestResul
     assert_group_receives_signals(Pid1::start_with_env(&env, sh(&group_script()))?)
 }
 
+/// tini tests the variable's presence, as its README documents: `ENV
+/// TINI_KILL_PROCESS_GROUP=` in a Dockerfile (set, empty) turns group signalling on.
+#[test]
+fn issue_8_an_empty_tini_kill_process_group_forwards_to_the_group() -> TestResult {
+    let env = [("TINI_KILL_PROCESS_GROUP", "")];
+    assert_group_receives_signals(Pid1::start_with_env(&env, sh(&group_script()))?)
+}
+
 #[test]
 fn without_g_only_the_child_is_signalled() -> TestResult {
     let script = format!(

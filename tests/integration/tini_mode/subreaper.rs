@@ -74,3 +74,26 @@ fn issue_8_no_subreaper_warning_when_already_a_subreaper() -> TestResult {
     assert_eq!(phoenix.stderr(), "", "stderr under a subreaper proxy");
     Ok(())
 }
+
+/// `TINI_SUBREAPER=` (set, empty) asks for a subreaper as `-s` does: tini tests presence.
+/// Phoenix registers without the warning it gives when nobody asked, and reaps the orphan.
+#[test]
+fn issue_8_an_empty_tini_subreaper_is_an_explicit_subreaper() -> TestResult {
+    let mut phoenix = Plain::start_with_env(&[("TINI_SUBREAPER", "")], sh(ORPHAN_MAKER))?;
+    let phoenix_pid = phoenix.pid()?.to_string();
+    let orphan: i32 = phoenix.wait_for_file("orphan.pid")?.trim().parse()?;
+    phoenix.eventually("the orphan's parent is phoenix", || {
+        status_field(orphan, "PPid").as_deref() == Some(phoenix_pid.as_str())
+    })?;
+    phoenix.touch("go")?;
+    phoenix.eventually("the orphan is reaped", || {
+        status_field(orphan, "PPid").as_deref() != Some(phoenix_pid.as_str())
+    })?;
+    let pid = phoenix.pid()?;
+    phoenix.eventually("phoenix has no zombie children", || {
+        zombie_children(pid).is_empty()
+    })?;
+    phoenix.finish_when_done()?;
+    assert_eq!(phoenix.stderr(), "", "stderr with TINI_SUBREAPER=");
+    Ok(())
+}

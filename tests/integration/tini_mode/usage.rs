@@ -60,6 +60,34 @@ fn tini_flags_are_accepted() -> TestResult {
     Ok(())
 }
 
+/// A cosmetic variable never keeps PID 1 from starting: a `TINI_VERBOSITY` that is not a
+/// number is one warning naming it, and the command runs (tini reads it as 0).
+#[test]
+fn issue_8_a_bad_tini_verbosity_is_a_warning_not_a_usage_error() -> TestResult {
+    let env = [("TINI_VERBOSITY", "abc")];
+    let mut phoenix = Pid1::start_with_env(&env, sh("touch ran; exit 7"))?;
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        7,
+        "exit status{}",
+        phoenix.context()
+    );
+    assert!(
+        phoenix.exists("ran"),
+        "the command did not run{}",
+        phoenix.context()
+    );
+    let stderr = phoenix.stderr();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr{}", phoenix.context());
+    assert!(
+        lines[0].contains("warn") && lines[0].contains("TINI_VERBOSITY 'abc'"),
+        "a warning naming TINI_VERBOSITY{}",
+        phoenix.context()
+    );
+    Ok(())
+}
+
 #[test]
 fn version_and_help_exit_zero() -> TestResult {
     for flag in ["-V", "--version", "-h", "--help"] {
