@@ -145,6 +145,57 @@ fn assignment() -> impl Strategy<Value = (String, NotifyMessage)> {
     ]
 }
 
+/// The name of a message's kind; a new kind fails to compile here until it is named, and
+/// then [`docs_say_what_each_message_does`] until `docs/units.md` says what it does.
+fn kind(message: &NotifyMessage) -> &'static str {
+    match message {
+        Ready => "READY",
+        Reloading => "RELOADING",
+        Stopping => "STOPPING",
+        Status(_) => "STATUS",
+        Watchdog => "WATCHDOG=1",
+        WatchdogTrigger => "WATCHDOG=trigger",
+        ExtendTimeout(_) => "EXTEND_TIMEOUT_USEC",
+        MainPid(_) => "MAINPID",
+        Errno(_) => "ERRNO",
+    }
+}
+
+/// Every kind, in the order the docs give them.
+const ALL_KINDS: [&str; 9] = [
+    "READY",
+    "STATUS",
+    "RELOADING",
+    "STOPPING",
+    "WATCHDOG=1",
+    "WATCHDOG=trigger",
+    "EXTEND_TIMEOUT_USEC",
+    "MAINPID",
+    "ERRNO",
+];
+
+/// `docs/units.md` ("Notify messages") has one row per message Phoenix understands, each
+/// written as a message the parser takes (`N` standing for a number, `TEXT` for text).
+#[test]
+fn docs_say_what_each_message_does() {
+    const DOCS: &str = include_str!("../../docs/units.md");
+    let documented: Vec<&'static str> = DOCS
+        .lines()
+        .skip_while(|line| *line != "## Notify messages")
+        .skip(1)
+        .take_while(|line| !line.starts_with("## "))
+        .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+        .map(|example| {
+            let line = example.replace("=N", "=5").replace("=TEXT", "=up");
+            match parse_datagram(line.as_bytes()).as_slice() {
+                [message] => kind(message),
+                other => panic!("docs/units.md: `{example}` parses as {other:?}"),
+            }
+        })
+        .collect();
+    assert_eq!(documented, ALL_KINDS);
+}
+
 proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..6000)) {

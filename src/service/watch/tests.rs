@@ -273,6 +273,33 @@ fn an_exec_probe_is_a_child_with_a_kill_deadline() {
     );
 }
 
+/// A probe program that cannot be run is a failed probe carrying the spawn's reason, and
+/// the next probe is scheduled as after any other failure.
+#[test]
+fn an_exec_probe_that_cannot_start_is_a_failed_probe_with_its_reason() {
+    let now = crate::testing::now();
+    let (mut service, _) = spawned(
+        "[health]\ncheck = \"exec\"\ncommand = [\"/nonexistent/probe\"]\ninterval = \"1s\"\n\
+         failure-threshold = 1\non-unhealthy = \"none\"",
+        now,
+    );
+    assert!(started_probe(&service.on_timer(TimerKind::Probe, now)));
+    let error = SpawnError {
+        pid: Some(200),
+        errno: crate::core::ENOENT,
+        message: "exec /nonexistent/probe: No such file or directory".into(),
+    };
+    let actions = service.on_probe_spawn_failed(&error, now);
+    assert_eq!(
+        deadline_of(&actions, TimerKind::Probe),
+        Some(now + Duration::from_secs(1))
+    );
+    let health = service.watch.health.as_ref().unwrap();
+    assert_eq!(health.health(), Health::Unhealthy);
+    assert_eq!(health.last_failure(), Some(error.message.as_str()));
+    assert_eq!(service.state, State::Running);
+}
+
 #[test]
 fn a_probe_of_an_earlier_run_says_nothing_about_the_next() {
     let now = crate::testing::now();

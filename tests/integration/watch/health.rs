@@ -134,3 +134,44 @@ fn a_slow_but_successful_probe_is_degraded() -> TestResult {
     );
     Ok(())
 }
+
+/// A probe that cannot even start is a failed probe with its reason, never an error of
+/// Phoenix: the service runs on, reported unhealthy, and the probe is tried again.
+#[test]
+fn an_exec_probe_whose_program_does_not_exist_is_a_failed_probe() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "api",
+        r#"command = "echo $$ >> api.pids; exec sleep 1000"
+[health]
+check = "exec"
+command = ["/nonexistent/probe"]
+interval = "50ms"
+failure-threshold = 2
+on-unhealthy = "none"
+"#,
+    )?;
+    let phoenix = start(layout)?;
+    phoenix.wait_for_log("api: unknown → unhealthy (2 probe(s) failed: ")?;
+    let events = health_events(&phoenix)?;
+    let (_, to, reason) = events.first().ok_or("no health event")?;
+    assert_eq!(to, "unhealthy", "{events:?}");
+    assert!(
+        reason.contains("/nonexistent/probe") && reason.contains("No such file or directory"),
+        "{events:?}"
+    );
+    let api = service_json(&phoenix, "api")?;
+    assert_eq!(
+        (&api["state"], &api["restarts"]),
+        (&"running".into(), &0.into()),
+        "{api}"
+    );
+    assert_eq!(phoenix.lines("api.pids").len(), 1, "{}", phoenix.context());
+    let stderr = phoenix.stderr();
+    assert!(
+        !stderr.contains("error"),
+        "Phoenix reported an error of its own{}",
+        phoenix.context()
+    );
+    Ok(())
+}

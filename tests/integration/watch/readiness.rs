@@ -263,6 +263,86 @@ fn the_main_command_and_restart_wait_follow_ready() -> TestResult {
     Ok(())
 }
 
+/// `db`, waiting for `go`, then ready once `db.up` exists; its exec check appends a line to
+/// `probes.log` at each poll, so a test sees Phoenix keep waiting.
+fn counted_exec_ready_db() -> String {
+    polled(
+        r#"check = "exec"
+command = ["sh", "-c", "echo probe >> probes.log; test -e db.up"]"#,
+        "exec sleep 1000",
+    )
+}
+
+/// Waits until `db`'s readiness check has failed a few times, `db` still starting: long
+/// enough for whatever wrongly took the exec for ready to have moved on.
+#[track_caller]
+fn wait_for_failed_probes(phoenix: &Phoenix) -> TestResult {
+    wait_for_state(phoenix, "db", "starting")?;
+    phoenix.wait_for_lines("probes.log", 3)?;
+    wait_for_state(phoenix, "db", "starting")
+}
+
+/// A service that `requires` another waits for its readiness, as one `after` it does.
+#[test]
+fn a_requires_dependent_starts_only_once_its_dependency_is_ready() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit("db", &counted_exec_ready_db())?;
+    layout.unit(
+        "web",
+        "command = \"echo web >> order.log; exec sleep 1000\"\nrequires = [\"db\"]\n",
+    )?;
+    let phoenix = start(layout)?;
+    phoenix.touch("go")?;
+    phoenix.wait_for_lines("order.log", 1)?;
+    wait_for_failed_probes(&phoenix)?;
+    assert_eq!(
+        phoenix.lines("order.log"),
+        ["db ready"],
+        "web started before db was ready{}",
+        phoenix.context()
+    );
+    phoenix.touch("db.up")?;
+    assert_web_started_after_ready(&phoenix)?;
+    phoenix.wait_for_log("db: starting → running (ready: exec sh -c")?;
+    Ok(())
+}
+
+/// `phoenixctl start --wait NAME` returns once NAME is ready, not once it has exec'd.
+#[test]
+fn start_wait_returns_only_once_the_service_is_ready() -> TestResult {
+    let layout = ServicesDir::new()?;
+    layout.unit(
+        "db",
+        &format!("enabled = false\n{}", counted_exec_ready_db()),
+    )?;
+    let phoenix = start(layout)?;
+    wait_for_state(&phoenix, "db", "down")?;
+    phoenix.touch("go")?;
+    let mut command = crate::control::ctl::phoenixctl_command(&phoenix);
+    command.args(["start", "db", "--wait"]);
+    let waiting =
+        std::thread::spawn(move || run(command, 2 * DEADLINE).map_err(|error| error.to_string()));
+    wait_for_failed_probes(&phoenix)?;
+    assert!(
+        !waiting.is_finished(),
+        "phoenixctl start --wait returned while db was starting: {:?}{}",
+        waiting.join().map_err(|_| "the waiting thread panicked")?,
+        phoenix.context()
+    );
+    phoenix.touch("db.up")?;
+    let outcome = waiting
+        .join()
+        .map_err(|_| "the waiting thread panicked")??
+        .ok()?;
+    assert!(
+        outcome.stdout.ends_with("db is running\n"),
+        "{outcome:?}{}",
+        phoenix.context()
+    );
+    assert_eq!(state_of(&phoenix, "db").as_deref(), Some("running"));
+    Ok(())
+}
+
 /// A flood of datagrams (oversized, or from a stranger) costs bounded memory and time: the
 /// service stays starting, Phoenix keeps answering, its memory stays small.
 #[test]
