@@ -342,7 +342,12 @@ impl EventLoop {
                 let actions = core.step(event, now);
                 self.perform_all(actions);
             }));
-            crate::logging::release();
+            // A group count's answer is the next step of the same restart (its spawn):
+            // the lines stay held through it.
+            let answer_next = matches!(self.queue.front(), Some(Event::GroupChecked { .. }));
+            if stepped.is_err() || !answer_next {
+                crate::logging::release();
+            }
             stepped.map_err(|payload| panic_text(payload.as_ref()))?;
         }
         Ok(())
@@ -350,14 +355,18 @@ impl EventLoop {
 
     /// A step's actions in order, its bookkeeping (records, state files, alerts) last: a
     /// restart's fork must not wait behind an event-log append or a state file's fsync.
-    /// The step's log lines are held until its leading spawns are done, and written before
-    /// anything else: a signal's or a stop's reason still comes before what the service
-    /// prints in answer to it.
+    /// The step's log lines are held until its leading spawns (and group counts, which
+    /// send no signal) are done, and written before anything else: a signal's or a stop's
+    /// reason still comes before what the service prints in answer to it.
     fn perform_all(&mut self, actions: Vec<Action>) {
         let (bookkeeping, acting): (Vec<Action>, Vec<Action>) =
             actions.into_iter().partition(Action::is_bookkeeping);
         for action in acting.into_iter().chain(bookkeeping) {
-            if !matches!(action, Action::Spawn { .. }) {
+            let leading = matches!(
+                action,
+                Action::Spawn { .. } | Action::CheckGroup { signal: None, .. }
+            );
+            if !leading {
                 crate::logging::release();
             }
             self.perform(action);

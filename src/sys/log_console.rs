@@ -1,9 +1,13 @@
 //! Phoenix's own log lines on the console (stderr), written so that PID 1 never blocks on
 //! them: a pipe nobody reads would otherwise stop supervision at the next log line. When
-//! stderr is a pipe or FIFO, Phoenix writes through its own non-blocking open of it (a new
-//! open file description: the services sharing the console keep their blocking one);
-//! anything else is written only when `poll` says it can take a line at once. A line that
-//! cannot be written is dropped and counted, and the count goes out before the next line.
+//! stderr is a pipe, a FIFO or a terminal, Phoenix writes through its own non-blocking open
+//! of it (a new open file description: the services sharing the console keep their
+//! blocking one); anything else is written only when `poll` says it can take a line at
+//! once. A terminal is not left to `poll`: it reports room only while fewer than 256
+//! characters wait to go out, so a slow serial console would lose every line of a burst
+//! after the first few, where a non-blocking write fills its whole buffer. A line that
+//! cannot be written whole is dropped and counted, and the count goes out before the next
+//! line.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -16,7 +20,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 const MAX_LINE: usize = 4096;
 
 pub struct Console {
-    /// The console reopened non-blocking, when it is a pipe or a FIFO.
+    /// The console reopened non-blocking, when it is a pipe, a FIFO or a terminal.
     pipe: Option<File>,
     dropped: u64,
 }
@@ -25,11 +29,14 @@ impl Console {
     pub fn open() -> Console {
         let is_fifo = std::fs::metadata("/proc/self/fd/2")
             .is_ok_and(|metadata| metadata.file_type().is_fifo());
-        let pipe = is_fifo
+        // SAFETY: isatty only asks about descriptor 2.
+        let is_terminal = unsafe { libc::isatty(libc::STDERR_FILENO) } == 1;
+        let pipe = (is_fifo || is_terminal)
             .then(|| {
                 OpenOptions::new()
                     .write(true)
-                    .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+                    // O_NOCTTY: opening a terminal must never make it Phoenix's own.
+                    .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
                     .open("/proc/self/fd/2")
                     .ok()
             })
@@ -42,7 +49,9 @@ impl Console {
         let line = line.get(..MAX_LINE).unwrap_or(line);
         match &mut self.pipe {
             // EAGAIN: full; anything else (EPIPE: nobody reads) loses the line all the same.
-            Some(pipe) => pipe.write(line).is_ok(),
+            // A pipe takes a line of up to PIPE_BUF bytes whole or not at all; a terminal
+            // may take part of it, which counts as lost.
+            Some(pipe) => pipe.write(line).is_ok_and(|written| written == line.len()),
             None => {
                 let stderr = io::stderr();
                 let mut fds = [PollFd::new(stderr.as_fd(), PollFlags::POLLOUT)];

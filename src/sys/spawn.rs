@@ -15,6 +15,7 @@ use std::ffi::{CString, OsString};
 use std::fs::OpenOptions;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::sync::OnceLock;
 
 use nix::errno::Errno;
 
@@ -52,8 +53,8 @@ struct Prepared {
     watchdog_pid: Option<(PidVariable, usize)>,
     cwd: Option<CString>,
     placement: Placement,
-    /// `/dev/null`, close-on-exec, to become the child's stdin.
-    stdin: Option<OwnedFd>,
+    /// `/dev/null` (Phoenix's one copy, close-on-exec), to become the child's stdin.
+    stdin: Option<RawFd>,
     /// A logger pipe's read end, instead of `/dev/null`.
     stdin_pipe: Option<RawFd>,
     /// A logger pipe's (or a capture pipe's) write end, to become the child's stdout.
@@ -208,7 +209,7 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
         None => None,
     };
     let stdin = if spec.stdin_null {
-        Some(open_dev_null()?)
+        Some(dev_null()?)
     } else {
         None
     };
@@ -242,8 +243,13 @@ fn prepare(spec: &ProcessSpec) -> Result<Prepared, SpawnError> {
 }
 
 /// Read-write, like a terminal, so a service that writes to fd 0 does not fail; std opens
-/// it close-on-exec, so only the dup2'd copy reaches the service.
-fn open_dev_null() -> Result<OwnedFd, SpawnError> {
+/// it close-on-exec, so only the dup2'd copy reaches the service. Opened once and kept:
+/// every later start saves an open and a close.
+fn dev_null() -> Result<RawFd, SpawnError> {
+    static DEV_NULL: OnceLock<OwnedFd> = OnceLock::new();
+    if let Some(fd) = DEV_NULL.get() {
+        return Ok(fd.as_raw_fd());
+    }
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -254,7 +260,7 @@ fn open_dev_null() -> Result<OwnedFd, SpawnError> {
                 Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO)),
             )
         })?;
-    Ok(OwnedFd::from(file))
+    Ok(DEV_NULL.get_or_init(|| OwnedFd::from(file)).as_raw_fd())
 }
 
 fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
@@ -293,9 +299,7 @@ unsafe fn exec_child(prepared: &mut Prepared, signals: &ChildSignals, report: *m
                 libc::setsid();
             }
         }
-        let stdin = prepared
-            .stdin_pipe
-            .or(prepared.stdin.as_ref().map(AsRawFd::as_raw_fd));
+        let stdin = prepared.stdin_pipe.or(prepared.stdin);
         if let Some(fd) = stdin {
             if redirect(fd, libc::STDIN_FILENO) < 0 {
                 fail(report, Step::Stdin);
