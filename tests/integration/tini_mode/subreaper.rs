@@ -1,7 +1,7 @@
 //! Not PID 1, Phoenix registers as a child subreaper by itself, says so in one warning
 //! line, and reaps the orphans that are re-parented to it.
 
-use crate::harness::{DEADLINE, Plain, TestResult, sh};
+use crate::harness::{DEADLINE, Phoenix, Plain, TestResult, sh};
 use crate::procfs::{status_field, zombie_children};
 
 /// Double-forks a grandchild that writes its pid and waits for `go`; the child itself
@@ -17,19 +17,7 @@ exit 0
 #[test]
 fn adopts_and_reaps_orphans_when_not_pid1() -> TestResult {
     let mut phoenix = Plain::start(sh(ORPHAN_MAKER))?;
-    let phoenix_pid = phoenix.pid()?.to_string();
-    let orphan: i32 = phoenix.wait_for_file("orphan.pid")?.trim().parse()?;
-    phoenix.eventually("the orphan's parent is phoenix", || {
-        status_field(orphan, "PPid").as_deref() == Some(phoenix_pid.as_str())
-    })?;
-    phoenix.touch("go")?;
-    phoenix.eventually("the orphan is reaped", || {
-        status_field(orphan, "PPid").as_deref() != Some(phoenix_pid.as_str())
-    })?;
-    let pid = phoenix.pid()?;
-    phoenix.eventually("phoenix has no zombie children", || {
-        zombie_children(pid).is_empty()
-    })?;
+    adopt_and_reap_the_orphan(&mut phoenix)?;
     phoenix.finish_when_done()?;
     let warnings: Vec<String> = phoenix
         .stderr()
@@ -80,6 +68,14 @@ fn issue_8_no_subreaper_warning_when_already_a_subreaper() -> TestResult {
 #[test]
 fn issue_8_an_empty_tini_subreaper_is_an_explicit_subreaper() -> TestResult {
     let mut phoenix = Plain::start_with_env(&[("TINI_SUBREAPER", "")], sh(ORPHAN_MAKER))?;
+    adopt_and_reap_the_orphan(&mut phoenix)?;
+    phoenix.finish_when_done()?;
+    assert_eq!(phoenix.stderr(), "", "stderr with TINI_SUBREAPER=");
+    Ok(())
+}
+
+/// ORPHAN_MAKER's orphan is reparented to Phoenix, and reaped once it is let go.
+fn adopt_and_reap_the_orphan(phoenix: &mut Phoenix) -> TestResult {
     let phoenix_pid = phoenix.pid()?.to_string();
     let orphan: i32 = phoenix.wait_for_file("orphan.pid")?.trim().parse()?;
     phoenix.eventually("the orphan's parent is phoenix", || {
@@ -93,7 +89,5 @@ fn issue_8_an_empty_tini_subreaper_is_an_explicit_subreaper() -> TestResult {
     phoenix.eventually("phoenix has no zombie children", || {
         zombie_children(pid).is_empty()
     })?;
-    phoenix.finish_when_done()?;
-    assert_eq!(phoenix.stderr(), "", "stderr with TINI_SUBREAPER=");
     Ok(())
 }
