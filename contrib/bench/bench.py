@@ -1203,6 +1203,10 @@ def strace_count(pids, seconds, out):
     return total
 
 
+# One exec health probe a second (`true`), for the idle row that shows a probe's wake-ups.
+IDLE_PROBE = ("[health]", 'check = "exec"', 'command = ["true"]', 'interval = "1s"')
+
+
 def scenario_idle(b):
     s = b.settings
     window_total = s.idle_windows * s.idle_window_s
@@ -1215,12 +1219,12 @@ def scenario_idle(b):
                how=f"strace -c -f attached to the same processes for {s.strace_s:.0f} s (attaching "
                    f"itself may add a call or two).", digits=2)
 
-    def one(peer, n):
+    def one(peer, n, health=()):
         stamps = [b.path(f"idle-{b.next_id()}-{i}.stamp") for i in range(n)]
         if peer.kind == "init":
             run = b.start_single(peer, "idle", [b.helpers.bsvc, "pause", stamps[0]])
         else:
-            services = [Service(f"svc{i:04d}", b, "pause", st) for i, st in enumerate(stamps)]
+            services = [Service(f"svc{i:04d}", b, "pause", st, phoenix=health) for i, st in enumerate(stamps)]
             run = b.start_services(peer, f"idle{n}", services)
         with run:
             b.wait_up(run, stamps, s.up_timeout_s)
@@ -1246,13 +1250,18 @@ def scenario_idle(b):
             return (rates, False, note), strace_result
 
     for peer in b.peers:
-        counts = [1] if peer.kind == "init" else [1, 100]
-        for n in counts:
+        counts = [(1, ())] if peer.kind == "init" else [(1, ()), (100, ())]
+        if isinstance(peer, PhoenixServices) and peer.is_phoenix():
+            # The cost of a probe timer: what an otherwise idle Phoenix wakes for.
+            counts.append((1, IDLE_PROBE))
+        for n, health in counts:
             case = f"{n} service" + ("s" if n > 1 else "")
+            if health:
+                case += ", exec health probe every 1 s"
             results = {}
 
-            def ctxt(peer=peer, n=n):
-                results["idle"] = one(peer, n)
+            def ctxt(peer=peer, n=n, health=health):
+                results["idle"] = one(peer, n, health)
                 return results["idle"][0]
             measure(t, peer, case, ctxt)
 
