@@ -17,14 +17,23 @@
 //! Phoenix's runs in the child's signal context; the only handlers are std's for SIGSEGV
 //! and SIGBUS, which read and reset only the child's own disposition.
 
+use std::cell::RefCell;
 use std::ffi::c_void;
 
 use super::{Prepared, exec_child};
 use crate::sys::signals::ChildSignals;
 
-/// The child's stack. Its deepest path (limits, credentials, a failure report) needs a few
-/// hundred bytes; glibc's `posix_spawn` gives 32 KiB and more for long argument lists.
-const STACK_BYTES: usize = 64 * 1024;
+/// The child's stack, in 16-byte words. Its deepest path (limits, credentials, a failure
+/// report) needs a few hundred bytes; glibc's `posix_spawn` gives 32 KiB and more for long
+/// argument lists. Only the pages the child touches become resident.
+const STACK_WORDS: usize = 64 * 1024 / size_of::<u128>();
+
+thread_local! {
+    /// Allocated at the first spawn and kept: a fresh one each time costs a `brk` to grow
+    /// the heap before the clone and one to trim it after. Per thread, for the tests, which
+    /// spawn from several threads at once; Phoenix has one.
+    static STACK: RefCell<Vec<u128>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Filled in by the child when a step fails; read by Phoenix once the clone returned.
 #[derive(Clone, Copy, Debug, Default)]
@@ -61,27 +70,31 @@ pub(super) unsafe fn spawn_child(
     signals: &ChildSignals,
     report: &mut Report,
 ) -> libc::pid_t {
-    let mut stack: Vec<u128> = Vec::with_capacity(STACK_BYTES / size_of::<u128>());
-    // The stack grows down from one past the end, which is 16-byte aligned like u128.
-    let top = stack
-        .as_mut_ptr()
-        .wrapping_add(stack.capacity())
-        .cast::<c_void>();
     let mut child = Child {
         prepared,
         signals,
         report,
     };
-    // SAFETY: `top` ends memory that lives until the clone returns, which with CLONE_VFORK
-    // is after the child's exec or exit; `child` lives as long.
-    unsafe {
-        libc::clone(
-            child_main,
-            top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (&mut child as *mut Child).cast(),
-        )
-    }
+    STACK.with_borrow_mut(|stack| {
+        if stack.capacity() < STACK_WORDS {
+            *stack = Vec::with_capacity(STACK_WORDS);
+        }
+        // The stack grows down from one past the end, which is 16-byte aligned like u128.
+        let top = stack
+            .as_mut_ptr()
+            .wrapping_add(stack.capacity())
+            .cast::<c_void>();
+        // SAFETY: `top` ends memory that lives until the clone returns, which with
+        // CLONE_VFORK is after the child's exec or exit; `child` lives as long.
+        unsafe {
+            libc::clone(
+                child_main,
+                top,
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                (&mut child as *mut Child).cast(),
+            )
+        }
+    })
 }
 
 extern "C" fn child_main(argument: *mut c_void) -> libc::c_int {
