@@ -1,13 +1,17 @@
 //! The end of a machine's run (DESIGN.md §10), once the core stopped every service and
 //! ended every leftover process: sync, unmount every filesystem of the mount table deepest
 //! first — one that will not unmount is remounted read-only, and named — the root
-//! remounted read-only, sync again, then `reboot(2)`. Each step is one log line.
+//! remounted read-only, sync again, a bounded wait for the console to send what it holds,
+//! then `reboot(2)`. Each step is one log line.
 
 use std::path::Path;
 
 use super::mount_table::{self, MountEntry};
 use crate::power::PowerAction;
 use crate::sys::{degraded, mounts, power};
+
+/// How long the console gets to send what it still holds before `reboot(2)`.
+const CONSOLE_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Never returns: the machine reboots, halts or powers off, or, if the kernel refuses,
 /// Phoenix reaps forever.
@@ -28,6 +32,7 @@ pub fn final_sequence(action: PowerAction) -> ! {
     }
     mounts::sync();
     log::info!("{action}: calling reboot(2)");
+    crate::sys::log_console::drain_terminal(CONSOLE_DRAIN);
     let error = power::reboot(action);
     log::error!("reboot(2) refused the {action}: {error}");
     degraded::reap_forever()

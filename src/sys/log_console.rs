@@ -89,3 +89,21 @@ impl Write for Console {
         Ok(())
     }
 }
+
+/// Waits, at most `limit`, until a terminal on stderr has sent what it holds: the last
+/// step before `reboot(2)`, which would lose whatever a slow serial console still buffers
+/// (the last service's goodbye, the final sequence's own lines). Never longer than `limit`,
+/// so a console stopped by flow control cannot hold up a power-off.
+pub fn drain_terminal(limit: std::time::Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let mut pending: libc::c_int = 0;
+        // SAFETY: TIOCOUTQ writes one int through the valid pointer; on anything but a
+        // terminal it fails, and there is nothing to wait for.
+        let asked = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCOUTQ, &mut pending) };
+        if asked != 0 || pending <= 0 || std::time::Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

@@ -22,9 +22,18 @@ fn stoppable(name: &str, extra: &str) -> String {
 }
 
 fn position(console: &str, needle: &str) -> TestResult<usize> {
-    console
-        .find(needle)
-        .ok_or_else(|| format!("the console lacks {needle:?}").into())
+    console.find(needle).ok_or_else(|| {
+        let tail: String = console
+            .lines()
+            .rev()
+            .take(60)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n");
+        format!("the console lacks {needle:?}\n--- console (last 60 lines) ---\n{tail}").into()
+    })
 }
 
 /// What stage 1 mounts on a machine that has none of it.
