@@ -60,8 +60,8 @@ impl SignalSource {
         if !crate::sys::start::sigpipe_was_ignored() {
             changed_by_phoenix.push(libc::SIGPIPE);
         }
+        // What Phoenix ignores itself (changed_by_phoenix is a part of it) and what it found.
         let mut ignored = inherited;
-        ignored.extend(&changed_by_phoenix);
         ignored.extend([libc::SIGPIPE, libc::SIGTTIN, libc::SIGTTOU]);
         ignored.sort_unstable();
         ignored.dedup();

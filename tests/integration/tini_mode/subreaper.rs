@@ -52,12 +52,7 @@ fn explicit_subreaper_does_not_warn() -> TestResult {
 #[test]
 fn issue_8_no_subreaper_warning_when_already_a_subreaper() -> TestResult {
     let mut phoenix = Plain::start_as_subreaper(sh(ORPHAN_MAKER))?;
-    let phoenix_pid = phoenix.pid()?.to_string();
-    let orphan: i32 = phoenix.wait_for_file("orphan.pid")?.trim().parse()?;
-    phoenix.eventually("the orphan's parent is phoenix", || {
-        status_field(orphan, "PPid").as_deref() == Some(phoenix_pid.as_str())
-    })?;
-    phoenix.touch("go")?;
+    adopt_and_reap_the_orphan(&mut phoenix)?;
     phoenix.finish_when_done()?;
     assert_eq!(phoenix.stderr(), "", "stderr under a subreaper proxy");
     Ok(())

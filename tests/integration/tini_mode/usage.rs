@@ -1,7 +1,7 @@
 //! A usage error exits 1 (as tini, dumb-init and catatonit) with exactly one line on stderr
 //! and starts nothing.
 
-use crate::harness::{DEADLINE, Pid1, TestResult, sh};
+use crate::harness::{DEADLINE, Phoenix, Pid1, TestResult, sh};
 
 #[track_caller]
 fn assert_usage_error(args: &[&str]) -> TestResult {
@@ -46,17 +46,7 @@ fn tini_flags_are_accepted() -> TestResult {
         .into();
     args.extend(sh("touch ran"));
     let mut phoenix = Pid1::start(args)?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        0,
-        "exit status{}",
-        phoenix.context()
-    );
-    assert!(
-        phoenix.exists("ran"),
-        "the command did not run{}",
-        phoenix.context()
-    );
+    assert_the_command_ran(&mut phoenix, 0)?;
     Ok(())
 }
 
@@ -66,17 +56,7 @@ fn tini_flags_are_accepted() -> TestResult {
 fn issue_8_a_bad_tini_verbosity_is_a_warning_not_a_usage_error() -> TestResult {
     let env = [("TINI_VERBOSITY", "abc")];
     let mut phoenix = Pid1::start_with_env(&env, sh("touch ran; exit 7"))?;
-    assert_eq!(
-        phoenix.wait_exit(DEADLINE)?,
-        7,
-        "exit status{}",
-        phoenix.context()
-    );
-    assert!(
-        phoenix.exists("ran"),
-        "the command did not run{}",
-        phoenix.context()
-    );
+    assert_the_command_ran(&mut phoenix, 7)?;
     let stderr = phoenix.stderr();
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line on stderr{}", phoenix.context());
@@ -104,5 +84,21 @@ fn version_and_help_exit_zero() -> TestResult {
         );
         assert!(!phoenix.exists("ran"), "the command ran for {flag}");
     }
+    Ok(())
+}
+
+/// Phoenix exited with `code` and the command (which touches `ran`) ran.
+fn assert_the_command_ran(phoenix: &mut Phoenix, code: i32) -> TestResult {
+    assert_eq!(
+        phoenix.wait_exit(DEADLINE)?,
+        code,
+        "exit status{}",
+        phoenix.context()
+    );
+    assert!(
+        phoenix.exists("ran"),
+        "the command did not run{}",
+        phoenix.context()
+    );
     Ok(())
 }
